@@ -1,0 +1,35 @@
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+report: "report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/train.smk"
+include: "rules/attacks.smk"
+include: "rules/relevance.smk"
+include: "rules/tables.smk"
+include: "rules/figures.smk"
+
+
+rule all:
+    input:
+        rules.build_tables.output,
+        rules.plot_robustness.output,
+    default_target: True
+
+
+rule tables:
+    input:
+        rules.build_tables.output,
+
+
+rule figures:
+    input:
+        rules.plot_robustness.output,

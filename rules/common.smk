@@ -1,0 +1,87 @@
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+# Validate first: a bad config stops here with the schema's message, before any job runs.
+validate(config, "../schemas/config.schema.yaml")
+
+PROJECT = Path(workflow.basedir)
+PACKAGE = PROJECT / "src" / "bayeslrp"
+sys.path.insert(0, str(PROJECT / "src"))
+
+from bayeslrp.models import output_layer, split_model_name
+
+
+def check_config(config):
+    """Checks the JSON schema cannot express; each names the key and the fix."""
+    points = config["data"]["n_test_points"]
+    if points % 10:
+        raise ValueError(
+            f"data.n_test_points = {points}: must be a multiple of 10 so that the test "
+            f"points are balanced over the 10 classes"
+        )
+    for dataset in config["datasets"]:
+        if not config["data"]["search_paths"][dataset] and "local" in config["data"]["sources"]:
+            raise ValueError(f"data.search_paths.{dataset} is empty but data.sources has local")
+
+
+check_config(config)
+
+
+wildcard_constraints:
+    dataset="mnist|fashion_mnist",
+    arch="fc|conv",
+    model="(fc|conv)_(det|vi|hmc)",
+    seed=r"\d+",
+    attack="fgsm|pgd",
+    n=r"\d+",
+    layer=r"\d+",
+
+
+def project_path(path):
+    """Config paths are relative to the project, wherever snakemake runs."""
+    return str(PROJECT / path)
+
+
+def package_modules(*names):
+    """Package modules a rule depends on, so that editing one reruns exactly that rule."""
+    return [str(PACKAGE / f"{name}.py") for name in names]
+
+
+def n_samples(model):
+    """Posterior sample counts at which a model is evaluated; det nets have one sample."""
+    return [1] if model.endswith("_det") else sorted(config["n_samples"])
+
+
+def explained_layers(model):
+    arch, _ = split_model_name(model)
+    return [output_layer(arch)]
+
+
+def hidden(wildcards):
+    return config["hidden"][wildcards.dataset]
+
+
+def model_runs():
+    """(dataset, model, seed) of every trained model."""
+    return [
+        dict(dataset=d, model=m, seed=s)
+        for d in config["datasets"]
+        for m in config["models"]
+        for s in config["seeds"]
+    ]
+
+
+def evaluation_runs(model):
+    """(attack, n, layer) of every relevance artifact of one model."""
+    return [
+        dict(attack=a, n=n, layer=layer)
+        for a in config["attacks"]["names"]
+        for n in n_samples(model)
+        for layer in explained_layers(model)
+    ]
+
+
+def run_outputs(pattern):
+    return [pattern.format(**run) for run in model_runs()]

@@ -1,0 +1,43 @@
+rule download_dataset:
+    input:
+        code=package_modules("data", "io"),
+    output:
+        train="results/data/{dataset}/train.pt",
+        test="results/data/{dataset}/test.pt",
+        source="results/data/{dataset}/source.json",
+    log:
+        "logs/download_dataset/{dataset}.log",
+    benchmark:
+        "benchmarks/download_dataset/{dataset}.tsv"
+    params:
+        sources=config["data"]["sources"],
+        search_paths=lambda w: [
+            project_path(p) for p in config["data"]["search_paths"][w.dataset]
+        ],
+        download_dir=project_path(config["data"]["download_dir"]),
+        timeout=config["data"]["download_timeout"],
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=10,
+    script:
+        "../workflow_scripts/download_dataset.py"
+
+
+rule select_test_points:
+    input:
+        test=rules.download_dataset.output.test,
+        code=package_modules("data", "io"),
+    output:
+        points="results/data/{dataset}/test_points.pt",
+    log:
+        "logs/select_test_points/{dataset}.log",
+    params:
+        n_points=config["data"]["n_test_points"],
+        seed=config["data"]["selection_seed"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../workflow_scripts/select_test_points.py"

@@ -1,0 +1,68 @@
+def evaluation_inputs(kind):
+    """Attack or relevance artifacts of one model, in the order of `evaluation_runs`."""
+    pattern = {
+        "attacks": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}.pt",
+        "relevance": "results/relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.pt",
+    }[kind]
+
+    def inputs(w):
+        return [
+            pattern.format(**w, **run) for run in evaluation_runs(w.model)
+        ]
+
+    return inputs
+
+
+rule compute_robustness:
+    input:
+        points=rules.select_test_points.output.points,
+        weights="results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
+        attacks=evaluation_inputs("attacks"),
+        relevance=evaluation_inputs("relevance"),
+        code=package_modules("metrics", "tables", "models", "posterior", "io", "runtime"),
+    output:
+        robustness="results/robustness/{dataset}/{model}/seed{seed}.csv",
+    log:
+        "logs/compute_robustness/{dataset}/{model}/seed{seed}.log",
+    params:
+        hidden=hidden,
+        runs=lambda w: evaluation_runs(w.model),
+        topk=config["lrp"]["topk"],
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=10,
+    script:
+        "../workflow_scripts/compute_robustness.py"
+
+
+rule build_tables:
+    input:
+        robustness=run_outputs("results/robustness/{dataset}/{model}/seed{seed}.csv"),
+        accuracy=run_outputs("results/accuracy/{dataset}/{model}/seed{seed}.csv"),
+        sources=expand("results/data/{dataset}/source.json", dataset=config["datasets"]),
+        code=package_modules("tables", "io"),
+    output:
+        robustness=report(
+            "results/tables/robustness.csv",
+            caption="../report/robustness_table.rst",
+            category="robustness",
+        ),
+        accuracy=report(
+            "results/tables/accuracy.csv",
+            caption="../report/accuracy_table.rst",
+            category="models",
+        ),
+        data_sources=report(
+            "results/tables/data_sources.csv",
+            caption="../report/data_sources.rst",
+            category="data",
+        ),
+    log:
+        "logs/build_tables/build_tables.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    script:
+        "../workflow_scripts/build_tables.py"

@@ -1,0 +1,53 @@
+"""Figures of the study, drawn with plotnine from the tidy tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+from plotnine import (
+    aes,
+    element_text,
+    facet_grid,
+    geom_boxplot,
+    ggplot,
+    labs,
+    position_dodge,
+    scale_fill_manual,
+    theme,
+    theme_bw,
+)
+
+from bayeslrp.models import output_layer
+
+
+def model_label(frame: pd.DataFrame) -> pd.Series:
+    """`fc det` for deterministic nets, `fc vi n=10` for Bayesian ones."""
+    base = frame["arch"] + " " + frame["inference"]
+    bayes = frame["inference"] != "det"
+    return base.where(~bayes, base + " n=" + frame["n_samples"].astype(str))
+
+
+def robustness_distributions(robustness: pd.DataFrame) -> ggplot:
+    """LRP robustness at the output layer per test point, by model and attack outcome."""
+    at_output = robustness["layer"] == robustness["arch"].map(output_layer)
+    frame = robustness[at_output]
+    frame = frame.assign(
+        model=model_label(frame),
+        outcome=frame["attack_success"].map({True: "attack succeeded", False: "attack failed"}),
+        panel_k="k = " + frame["k"].astype(str),
+        panel_data=frame["dataset"] + ", " + frame["attack"],
+    )
+    return (
+        ggplot(frame, aes("model", "lrp_robustness", fill="outcome"))
+        + geom_boxplot(position=position_dodge(width=0.8), width=0.7, outlier_size=0.6)
+        + facet_grid("panel_data ~ panel_k", scales="free_x")
+        + scale_fill_manual(values={"attack failed": "#4c9be8", "attack succeeded": "#e8804c"})
+        + labs(
+            x="model",
+            y="LRP robustness (top-k overlap)",
+            fill="",
+            title="Top-k overlap of clean and adversarial LRP heatmaps per test point",
+        )
+        + theme_bw()
+        + theme(figure_size=(9, 2.6 * frame["panel_data"].nunique() + 1.2),
+                legend_position="bottom", axis_text_x=element_text(rotation=20))
+    )  # fmt: skip

@@ -1,0 +1,64 @@
+"""Atomic reads and writes of the pipeline's artifacts.
+
+Every artifact is written to a temporary file in its own folder and then renamed, so a
+killed job never leaves a half-written file under the name a later rule would trust.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path beside `path`; rename it onto `path` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write(path, writer: Callable[[Path], None]) -> None:
+    with atomic_path(path) as tmp:
+        writer(tmp)
+
+
+def save_tensors(obj: dict, path) -> None:
+    """`torch.save` a dict of tensors and plain values, atomically."""
+    _write(path, lambda tmp: torch.save(obj, tmp))
+
+
+def load_tensors(path) -> dict:
+    """Load an artifact written by `save_tensors`; only tensors and plain values allowed."""
+    return torch.load(path, weights_only=True, map_location="cpu")
+
+
+def save_json(obj, path) -> None:
+    _write(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n"))
+
+
+def load_json(path):
+    return json.loads(Path(path).read_text())
+
+
+def save_csv(frame: pd.DataFrame, path) -> None:
+    # A fixed float format keeps tables byte-identical across reruns on one machine.
+    _write(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
+
+
+def save_bytes(data: bytes, path) -> None:
+    _write(path, lambda tmp: tmp.write_bytes(data))

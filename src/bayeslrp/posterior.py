@@ -1,0 +1,93 @@
+"""Posteriors as stacks of weight samples, and predictions averaged over them.
+
+A posterior is a dict: parameter name of the `nn.Sequential` state dict -> tensor with a
+leading sample dimension S. A deterministic net is the special case S = 1, so every later
+stage treats all inference methods alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+
+def from_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Wrap one network's weights as a posterior with S = 1."""
+    return {name: value.detach().clone().unsqueeze(0) for name, value in state.items()}
+
+
+def num_samples(posterior: dict[str, torch.Tensor]) -> int:
+    return next(iter(posterior.values())).shape[0]
+
+
+def check_posterior(posterior: dict[str, torch.Tensor], model: nn.Module, source: str) -> None:
+    """Fail with a readable message if `posterior` does not fit `model` or holds NaN/inf."""
+    expected = {name: tuple(p.shape) for name, p in model.state_dict().items()}
+    if set(posterior) != set(expected):
+        raise ValueError(
+            f"{source}: parameter names {sorted(posterior)} do not match the architecture's "
+            f"{sorted(expected)}; rebuild it with the current config (delete the file and rerun)"
+        )
+    sizes = {value.shape[0] for value in posterior.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"{source}: parameters disagree on the number of samples: {sizes}")
+    for name, value in posterior.items():
+        if tuple(value.shape[1:]) != expected[name]:
+            raise ValueError(
+                f"{source}: {name} has per-sample shape {tuple(value.shape[1:])}, the "
+                f"architecture needs {expected[name]} (was `hidden` changed? delete and rerun)"
+            )
+        if not torch.isfinite(value).all():
+            raise ValueError(f"{source}: {name} contains NaN or infinite weights")
+
+
+def take(posterior: dict[str, torch.Tensor], n: int) -> dict[str, torch.Tensor]:
+    """The first `n` samples of a posterior."""
+    available = num_samples(posterior)
+    if n > available:
+        raise ValueError(f"asked for {n} posterior samples, the posterior holds {available}")
+    return {name: value[:n] for name, value in posterior.items()}
+
+
+def sample_networks(
+    posterior: dict[str, torch.Tensor], template: nn.Module
+) -> Iterator[nn.Module]:
+    """Yield `template` loaded with each weight sample in turn (the same module object)."""
+    for s in range(num_samples(posterior)):
+        template.load_state_dict({name: value[s] for name, value in posterior.items()})
+        yield template
+
+
+def stacked_logits(
+    model: nn.Module, posterior: dict[str, torch.Tensor], x: torch.Tensor, chunk: int = 16
+) -> torch.Tensor:
+    """Logits of every posterior sample on `x`, shape [S, N, 10], vectorised over samples.
+
+    `vmap` over `functional_call` runs a chunk of samples as one batched computation, which
+    is differentiable with respect to `x` (the attacks need that).
+    """
+    call = vmap(lambda params, inputs: functional_call(model, params, (inputs,)), in_dims=(0, None))
+    size = num_samples(posterior)
+    parts = [
+        call({k: v[start : start + chunk] for k, v in posterior.items()}, x)
+        for start in range(0, size, chunk)
+    ]
+    return torch.cat(parts)
+
+
+@torch.no_grad()
+def predict_proba(
+    model: nn.Module,
+    posterior: dict[str, torch.Tensor],
+    x: torch.Tensor,
+    batch_size: int = 1000,
+) -> torch.Tensor:
+    """Posterior predictive: the mean softmax over samples, [N, 10], in batches of images."""
+    outputs = [
+        stacked_logits(model, posterior, x[i : i + batch_size]).softmax(-1).mean(0)
+        for i in range(0, len(x), batch_size)
+    ]
+    return torch.cat(outputs)

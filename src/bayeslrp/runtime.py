@@ -1,0 +1,66 @@
+"""Process-level setup shared by the workflow scripts: logging, seeding, devices, threads."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import sys
+
+import numpy as np
+import torch
+
+
+def configure_logging(snakemake) -> logging.Logger:
+    """Send log records and any uncaught traceback to the rule's log file.
+
+    Called first in every workflow script, so a failing job explains itself in
+    `logs/<rule>/...` rather than in the scheduler's interleaved stderr.
+    """
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if snakemake.log:
+        handlers.append(logging.FileHandler(str(snakemake.log[0]), mode="w"))
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+    log = logging.getLogger(snakemake.rule)
+
+    def log_uncaught(kind, value, tb):
+        log.error("uncaught exception", exc_info=(kind, value, tb))
+
+    sys.excepthook = log_uncaught
+    return log
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch, ask torch for deterministic kernels, return a generator.
+
+    Pyro draws from torch's global generator, so seeding torch seeds Pyro as well.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    # cuBLAS is only deterministic with a fixed workspace; must be set before first use.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    return torch.Generator().manual_seed(seed)
+
+
+def resolve_device(name: str) -> torch.device:
+    """Map the config's `device` (auto | cpu | cuda) to a torch device."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            "config sets device: cuda but torch sees no CUDA device; "
+            "set device: auto or cpu, or run on a GPU node"
+        )
+    return torch.device(name)
+
+
+def set_threads(threads: int) -> None:
+    """Use exactly the cores Snakemake gave this job, so parallel jobs do not oversubscribe."""
+    torch.set_num_threads(max(1, int(threads)))

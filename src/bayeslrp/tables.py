@@ -1,0 +1,53 @@
+"""Tidy result tables: one row per (model, seed, attack, n_samples, layer, k, point)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from bayeslrp.metrics import lrp_robustness, softmax_robustness
+
+ROBUSTNESS_COLUMNS = [
+    "dataset", "arch", "inference", "seed", "attack", "epsilon", "n_samples", "layer", "k",
+    "point", "label", "pred_clean", "pred_adv", "attack_success", "softmax_robustness",
+    "lrp_robustness",
+]  # fmt: skip
+
+
+def robustness_rows(
+    keys: dict,
+    labels: torch.Tensor,
+    p_clean: torch.Tensor,
+    p_adv: torch.Tensor,
+    heat_clean: torch.Tensor,
+    heat_adv: torch.Tensor,
+    ks: list[int],
+) -> pd.DataFrame:
+    """Rows for one (model, seed, attack, n, layer): every k and every test point.
+
+    `keys` holds the columns shared by all rows (dataset, arch, inference, seed, attack,
+    epsilon, n_samples, layer).
+    """
+    pred_clean, pred_adv = p_clean.argmax(1), p_adv.argmax(1)
+    per_point = {
+        "point": torch.arange(len(labels)).numpy(),
+        "label": labels.numpy(),
+        "pred_clean": pred_clean.numpy(),
+        "pred_adv": pred_adv.numpy(),
+        "attack_success": (pred_clean != pred_adv).numpy(),
+        "softmax_robustness": softmax_robustness(p_clean, p_adv).double().numpy(),
+    }
+    frames = [
+        pd.DataFrame(
+            {**keys, "k": k, **per_point,
+             "lrp_robustness": lrp_robustness(heat_clean, heat_adv, k).numpy()}
+        )
+        for k in ks
+    ]  # fmt: skip
+    return pd.concat(frames, ignore_index=True)[ROBUSTNESS_COLUMNS]
+
+
+def concat_tables(paths: list[str], sort_by: list[str]) -> pd.DataFrame:
+    """Concatenate per-model CSVs into one table in a fixed row order."""
+    frame = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    return frame.sort_values(sort_by, kind="stable").reset_index(drop=True)

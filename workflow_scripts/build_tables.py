@@ -1,0 +1,21 @@
+"""Collect per-model results into the study's tables."""
+
+import pandas as pd
+
+from bayeslrp import io
+from bayeslrp.runtime import configure_logging
+from bayeslrp.tables import concat_tables
+
+snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+log = configure_logging(snakemake)
+inp = snakemake.input
+
+model_keys = ["dataset", "arch", "inference", "seed", "n_samples"]
+robustness = concat_tables(inp.robustness, model_keys + ["attack", "layer", "k", "point"])
+accuracy = concat_tables(inp.accuracy, model_keys)
+# One row per dataset: the source used, where it was found, and the verified checksums.
+sources = pd.json_normalize([io.load_json(path) for path in inp.sources]).drop(columns="attempts")
+log.info("%d robustness rows, %d accuracy rows", len(robustness), len(accuracy))
+io.save_csv(robustness, snakemake.output.robustness)
+io.save_csv(accuracy, snakemake.output.accuracy)
+io.save_csv(sources, snakemake.output.data_sources)

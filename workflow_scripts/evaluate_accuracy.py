@@ -1,0 +1,33 @@
+"""Test accuracy of one model on the full test split, for each number of samples."""
+
+import pandas as pd
+import torch
+
+from bayeslrp import io
+from bayeslrp.data import to_float_images
+from bayeslrp.models import build_model, split_model_name
+from bayeslrp.posterior import check_posterior, predict_proba, take
+from bayeslrp.runtime import configure_logging, resolve_device, set_threads
+
+snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+log = configure_logging(snakemake)
+set_threads(snakemake.threads)
+device = resolve_device(snakemake.params.device)
+w = snakemake.wildcards
+arch, inference = split_model_name(w.model)
+
+model = build_model(arch, snakemake.params.hidden).to(device)
+posterior = io.load_tensors(snakemake.input.weights)
+check_posterior(posterior, model, snakemake.input.weights)
+test = io.load_tensors(snakemake.input.test)
+images, labels = to_float_images(test["images"]).to(device), test["labels"].to(device)
+
+rows = []
+for n in snakemake.params.n_samples:
+    weights = {k: v.to(device) for k, v in take(posterior, n).items()}
+    predicted = predict_proba(model, weights, images).argmax(1)
+    accuracy = (predicted == labels).to(torch.float64).mean().item()
+    log.info("n_samples=%d: test accuracy %.4f", n, accuracy)
+    rows.append({"dataset": w.dataset, "arch": arch, "inference": inference,
+                 "seed": int(w.seed), "n_samples": n, "test_accuracy": accuracy})  # fmt: skip
+io.save_csv(pd.DataFrame(rows), snakemake.output.accuracy)
