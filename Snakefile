@@ -19,10 +19,10 @@ include: "rules/figures.smk"
 
 
 rule all:
+    default_target: True
     input:
         rules.build_tables.output,
         rules.plot_robustness.output,
-    default_target: True
 
 
 rule tables:

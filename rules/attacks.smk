@@ -9,13 +9,15 @@ rule attack_fgsm:
         "logs/attack_fgsm/{dataset}/{model}/seed{seed}/samples{n}.log",
     benchmark:
         "benchmarks/attack_fgsm/{dataset}/{model}/seed{seed}/samples{n}.tsv"
-    params:
-        hidden=hidden,
-        epsilon=config["attacks"]["fgsm"]["epsilon"],
-        device=config["device"],
+    conda:
+        "../envs/bayeslrp.yaml"
     threads: 1
     resources:
         mem_mb=3000,
         runtime=20,
+    params:
+        hidden=hidden,
+        epsilon=config["attacks"]["fgsm"]["epsilon"],
+        device=config["device"],
     script:
         "../workflow_scripts/attack_fgsm.py"

@@ -22,8 +22,13 @@ def check_config(config):
             f"points are balanced over the 10 classes"
         )
     for dataset in config["datasets"]:
-        if not config["data"]["search_paths"][dataset] and "local" in config["data"]["sources"]:
-            raise ValueError(f"data.search_paths.{dataset} is empty but data.sources has local")
+        if (
+            not config["data"]["search_paths"][dataset]
+            and "local" in config["data"]["sources"]
+        ):
+            raise ValueError(
+                f"data.search_paths.{dataset} is empty but data.sources has local"
+            )
 
 
 check_config(config)
@@ -85,3 +90,16 @@ def evaluation_runs(model):
 
 def run_outputs(pattern):
     return [pattern.format(**run) for run in model_runs()]
+
+
+def evaluation_inputs(kind):
+    """Attack or relevance artifacts of one model, in the order of `evaluation_runs`."""
+    pattern = {
+        "attacks": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}.pt",
+        "relevance": "results/relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.pt",
+    }[kind]
+
+    def inputs(w):
+        return [pattern.format(**w, **run) for run in evaluation_runs(w.model)]
+
+    return inputs

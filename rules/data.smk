@@ -9,6 +9,12 @@ rule download_dataset:
         "logs/download_dataset/{dataset}.log",
     benchmark:
         "benchmarks/download_dataset/{dataset}.tsv"
+    conda:
+        "../envs/bayeslrp.yaml"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=10,
     params:
         sources=config["data"]["sources"],
         search_paths=lambda w: [
@@ -16,10 +22,6 @@ rule download_dataset:
         ],
         download_dir=project_path(config["data"]["download_dir"]),
         timeout=config["data"]["download_timeout"],
-    threads: 1
-    resources:
-        mem_mb=3000,
-        runtime=10,
     script:
         "../workflow_scripts/download_dataset.py"
 
@@ -32,12 +34,14 @@ rule select_test_points:
         points="results/data/{dataset}/test_points.pt",
     log:
         "logs/select_test_points/{dataset}.log",
-    params:
-        n_points=config["data"]["n_test_points"],
-        seed=config["data"]["selection_seed"],
+    conda:
+        "../envs/bayeslrp.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        n_points=config["data"]["n_test_points"],
+        seed=config["data"]["selection_seed"],
     script:
         "../workflow_scripts/select_test_points.py"

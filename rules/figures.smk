@@ -11,6 +11,8 @@ rule plot_robustness:
         pdf="results/figures/lrp_robustness.pdf",
     log:
         "logs/plot_robustness/plot_robustness.log",
+    conda:
+        "../envs/bayeslrp.yaml"
     threads: 1
     resources:
         mem_mb=2000,

@@ -10,14 +10,16 @@ rule compute_relevance:
         "logs/compute_relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.log",
     benchmark:
         "benchmarks/compute_relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.tsv"
+    conda:
+        "../envs/bayeslrp.yaml"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=20,
     params:
         hidden=hidden,
         epsilon=config["lrp"]["epsilon"],
         inner_start=config["lrp"]["inner_start"],
         device=config["device"],
-    threads: 1
-    resources:
-        mem_mb=3000,
-        runtime=20,
     script:
         "../workflow_scripts/compute_relevance.py"

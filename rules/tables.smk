@@ -1,37 +1,26 @@
-def evaluation_inputs(kind):
-    """Attack or relevance artifacts of one model, in the order of `evaluation_runs`."""
-    pattern = {
-        "attacks": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}.pt",
-        "relevance": "results/relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.pt",
-    }[kind]
-
-    def inputs(w):
-        return [
-            pattern.format(**w, **run) for run in evaluation_runs(w.model)
-        ]
-
-    return inputs
-
-
 rule compute_robustness:
     input:
         points=rules.select_test_points.output.points,
         weights="results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
         attacks=evaluation_inputs("attacks"),
         relevance=evaluation_inputs("relevance"),
-        code=package_modules("metrics", "tables", "models", "posterior", "io", "runtime"),
+        code=package_modules(
+            "metrics", "tables", "models", "posterior", "io", "runtime"
+        ),
     output:
         robustness="results/robustness/{dataset}/{model}/seed{seed}.csv",
     log:
         "logs/compute_robustness/{dataset}/{model}/seed{seed}.log",
-    params:
-        hidden=hidden,
-        runs=lambda w: evaluation_runs(w.model),
-        topk=config["lrp"]["topk"],
+    conda:
+        "../envs/bayeslrp.yaml"
     threads: 1
     resources:
         mem_mb=3000,
         runtime=10,
+    params:
+        hidden=hidden,
+        runs=lambda w: evaluation_runs(w.model),
+        topk=config["lrp"]["topk"],
     script:
         "../workflow_scripts/compute_robustness.py"
 
@@ -60,6 +49,8 @@ rule build_tables:
         ),
     log:
         "logs/build_tables/build_tables.log",
+    conda:
+        "../envs/bayeslrp.yaml"
     threads: 1
     resources:
         mem_mb=2000,

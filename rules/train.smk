@@ -1,7 +1,9 @@
 rule train_deterministic:
     input:
         train=rules.download_dataset.output.train,
-        code=package_modules("models", "inference", "posterior", "data", "io", "runtime"),
+        code=package_modules(
+            "models", "inference", "posterior", "data", "io", "runtime"
+        ),
     output:
         weights="results/posterior/{dataset}/{arch}_det/seed{seed}/weights.pt",
         summary="results/posterior/{dataset}/{arch}_det/seed{seed}/train_summary.json",
@@ -9,6 +11,12 @@ rule train_deterministic:
         "logs/train_deterministic/{dataset}/{arch}_det/seed{seed}.log",
     benchmark:
         "benchmarks/train_deterministic/{dataset}/{arch}_det/seed{seed}.tsv"
+    conda:
+        "../envs/bayeslrp.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=4000,
+        runtime=60,
     params:
         hidden=hidden,
         epochs=config["train"]["det"]["epochs"],
@@ -16,10 +24,6 @@ rule train_deterministic:
         batch_size=config["train"]["det"]["batch_size"],
         train_size=config["train"]["det"]["train_size"],
         device=config["device"],
-    threads: workflow.cores
-    resources:
-        mem_mb=4000,
-        runtime=60,
     script:
         "../workflow_scripts/train_deterministic.py"
 
@@ -33,13 +37,15 @@ rule evaluate_accuracy:
         accuracy="results/accuracy/{dataset}/{model}/seed{seed}.csv",
     log:
         "logs/evaluate_accuracy/{dataset}/{model}/seed{seed}.log",
-    params:
-        hidden=hidden,
-        n_samples=lambda w: n_samples(w.model),
-        device=config["device"],
+    conda:
+        "../envs/bayeslrp.yaml"
     threads: 1
     resources:
         mem_mb=3000,
         runtime=10,
+    params:
+        hidden=hidden,
+        n_samples=lambda w: n_samples(w.model),
+        device=config["device"],
     script:
         "../workflow_scripts/evaluate_accuracy.py"

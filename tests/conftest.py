@@ -1,0 +1,37 @@
+"""Shared fixtures: the project root, and one real smoke run of the workflow per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def snakemake(workdir: Path, *args: str, config: Path = ROOT / "configs" / "smoke.yaml"):
+    """Run snakemake on this project's Snakefile in `workdir`; return the completed process."""
+    cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(config), *args]  # fmt: skip
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    return subprocess.run(cmd, capture_output=True, text=True, env=env)
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory) -> Path:
+    """Run configs/smoke.yaml end to end, with the report, in a fresh directory."""
+    workdir = tmp_path_factory.mktemp("smoke")
+    run = snakemake(workdir, "--cores", "2")
+    assert run.returncode == 0, run.stderr[-4000:]
+    report = snakemake(workdir, "--report", "results/report.html")
+    assert report.returncode == 0, report.stderr[-4000:]
+    return workdir

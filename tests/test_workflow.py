@@ -1,0 +1,82 @@
+"""The smoke config run end to end for real, then checked file by file."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import torch
+from conftest import ROOT, snakemake
+
+from bayeslrp.tables import ROBUSTNESS_COLUMNS
+
+pytestmark = pytest.mark.workflow
+
+MODELS = {"fc_det": 5, "conv_det": 7}
+DATASETS = ["mnist", "fashion_mnist"]
+
+
+def test_every_artifact_follows_the_on_disk_contract(smoke_run):
+    results = smoke_run / "results"
+    for dataset in DATASETS:
+        points = torch.load(results / f"data/{dataset}/test_points.pt", weights_only=True)
+        assert points["images"].shape == (20, 1, 28, 28) and points["images"].dtype == torch.float32
+        assert points["labels"].bincount().tolist() == [2] * 10
+        for model, layer in MODELS.items():
+            run = results / f"posterior/{dataset}/{model}/seed0"
+            weights = torch.load(run / "weights.pt", weights_only=True)
+            assert all(v.shape[0] == 1 for v in weights.values())
+            attack = torch.load(
+                results / f"attacks/{dataset}/{model}/seed0/fgsm_samples1.pt", weights_only=True
+            )
+            delta = (attack["adversarial"] - points["images"]).abs().max()
+            assert attack["epsilon"] == 0.25 and delta <= 0.25 + 1e-6
+            heat = torch.load(
+                results / f"relevance/{dataset}/{model}/seed0/fgsm_samples1_layer{layer}.pt",
+                weights_only=True,
+            )
+            assert heat["clean"].shape == heat["adversarial"].shape == (20, 1, 28, 28)
+            assert heat["clean"].abs().sum() > 0
+
+
+def test_tables_have_the_design_columns_and_every_row(smoke_run):
+    robustness = pd.read_csv(smoke_run / "results/tables/robustness.csv")
+    assert list(robustness.columns) == ROBUSTNESS_COLUMNS
+    # 2 datasets x 2 models x 1 seed x 1 attack x 1 n x 1 layer x 2 k x 20 points
+    assert len(robustness) == 2 * 2 * 2 * 20
+    assert robustness["lrp_robustness"].between(0, 1).all()
+    assert robustness["softmax_robustness"].between(0, 1).all()
+    assert set(robustness["layer"]) == {5, 7}
+    accuracy = pd.read_csv(smoke_run / "results/tables/accuracy.csv")
+    assert len(accuracy) == 4 and (accuracy["test_accuracy"] > 0.2).all()
+    sources = pd.read_csv(smoke_run / "results/tables/data_sources.csv").set_index("dataset")
+    assert set(sources.index) == set(DATASETS)
+    assert sources.loc["fashion_mnist", "source"] == "local"
+
+
+def test_figure_and_report(smoke_run):
+    png = smoke_run / "results/figures/lrp_robustness.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    report = (smoke_run / "results/report.html").read_text()
+    assert "lrp_robustness.png" in report and "data_sources.csv" in report
+
+
+def test_second_run_has_nothing_to_do(smoke_run):
+    dry = snakemake(smoke_run, "-n")
+    assert dry.returncode == 0, dry.stderr
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+def test_lint_and_format_are_clean():
+    lint = snakemake(ROOT, "--lint")
+    assert lint.returncode == 0 and "Congratulations" in lint.stdout + lint.stderr, lint.stdout
+    fmt = subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "rules"],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert fmt.returncode == 0, fmt.stderr
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "src", "workflow_scripts", "tests"],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert ruff.returncode == 0, ruff.stdout
