@@ -12,6 +12,7 @@ from plotnine import (
     labs,
     position_dodge,
     scale_fill_manual,
+    scale_y_continuous,
     theme,
     theme_bw,
 )
@@ -40,6 +41,7 @@ def robustness_distributions(robustness: pd.DataFrame) -> ggplot:
         ggplot(frame, aes("model", "lrp_robustness", fill="outcome"))
         + geom_boxplot(position=position_dodge(width=0.8), width=0.7, outlier_size=0.6)
         + facet_grid("panel_data ~ panel_k", scales="free_x")
+        + scale_y_continuous(limits=(0, 1))
         + scale_fill_manual(values={"attack failed": "#4c9be8", "attack succeeded": "#e8804c"})
         + labs(
             x="model",
