@@ -21,6 +21,15 @@ def check_config(config):
             f"data.n_test_points = {points}: must be a multiple of 10 so that the test "
             f"points are balanced over the 10 classes"
         )
+    hmc_samples = config["hmc"]["num_samples"] * config["hmc"]["num_chains"]
+    if any(m.endswith("_hmc") for m in config["models"]) and hmc_samples < max(
+        config["n_samples"]
+    ):
+        raise ValueError(
+            f"n_samples asks for up to {max(config['n_samples'])} posterior samples but HMC "
+            f"keeps hmc.num_samples * hmc.num_chains = {hmc_samples}; raise hmc.num_samples "
+            f"or lower n_samples"
+        )
     for dataset in config["datasets"]:
         if (
             not config["data"]["search_paths"][dataset]

@@ -29,6 +29,9 @@ rule build_tables:
     input:
         robustness=run_outputs("results/robustness/{dataset}/{model}/seed{seed}.csv"),
         accuracy=run_outputs("results/accuracy/{dataset}/{model}/seed{seed}.csv"),
+        fits=run_outputs(
+            "results/posterior/{dataset}/{model}/seed{seed}/fit_summary.json"
+        ),
         sources=expand("results/data/{dataset}/source.json", dataset=config["datasets"]),
         code=package_modules("tables", "io"),
     output:
@@ -40,6 +43,11 @@ rule build_tables:
         accuracy=report(
             "results/tables/accuracy.csv",
             caption="../report/accuracy_table.rst",
+            category="models",
+        ),
+        posterior=report(
+            "results/tables/posterior.csv",
+            caption="../report/posterior_table.rst",
             category="models",
         ),
         data_sources=report(
@@ -55,5 +63,7 @@ rule build_tables:
     resources:
         mem_mb=2000,
         runtime=5,
+    params:
+        runs=model_runs(),
     script:
         "../workflow_scripts/build_tables.py"

@@ -6,7 +6,7 @@ rule train_deterministic:
         ),
     output:
         weights="results/posterior/{dataset}/{arch}_det/seed{seed}/weights.pt",
-        summary="results/posterior/{dataset}/{arch}_det/seed{seed}/train_summary.json",
+        summary="results/posterior/{dataset}/{arch}_det/seed{seed}/fit_summary.json",
     log:
         "logs/train_deterministic/{dataset}/{arch}_det/seed{seed}.log",
     benchmark:
@@ -19,13 +19,93 @@ rule train_deterministic:
         runtime=60,
     params:
         hidden=hidden,
-        epochs=config["train"]["det"]["epochs"],
-        lr=config["train"]["det"]["lr"],
-        batch_size=config["train"]["det"]["batch_size"],
-        train_size=config["train"]["det"]["train_size"],
+        epochs=config["det"]["epochs"],
+        lr=config["det"]["lr"],
+        batch_size=config["det"]["batch_size"],
+        train_size=config["det"]["train_size"],
         device=config["device"],
     script:
         "../workflow_scripts/train_deterministic.py"
+
+
+rule fit_vi:
+    input:
+        train=rules.download_dataset.output.train,
+        code=package_modules(
+            "models", "bayes", "vi", "posterior", "data", "io", "runtime"
+        ),
+    output:
+        guide="results/models/{dataset}/{arch}_vi/seed{seed}/guide.pt",
+        summary="results/posterior/{dataset}/{arch}_vi/seed{seed}/fit_summary.json",
+    log:
+        "logs/fit_vi/{dataset}/{arch}_vi/seed{seed}.log",
+    benchmark:
+        "benchmarks/fit_vi/{dataset}/{arch}_vi/seed{seed}.tsv"
+    conda:
+        "../envs/bayeslrp.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        hidden=hidden,
+        epochs=config["vi"]["epochs"],
+        lr=config["vi"]["lr"],
+        batch_size=config["vi"]["batch_size"],
+        num_particles=config["vi"]["num_particles"],
+        init_scale=config["vi"]["init_scale"],
+        prior_scale=config["vi"]["prior_scale"],
+        train_size=config["vi"]["train_size"],
+        device=config["device"],
+    script:
+        "../workflow_scripts/fit_vi.py"
+
+
+rule sample_vi_posterior:
+    input:
+        guide=rules.fit_vi.output.guide,
+        code=package_modules("vi", "io"),
+    output:
+        weights="results/posterior/{dataset}/{arch}_vi/seed{seed}/weights.pt",
+    log:
+        "logs/sample_vi_posterior/{dataset}/{arch}_vi/seed{seed}.log",
+    conda:
+        "../envs/bayeslrp.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        n_samples=max(config["n_samples"]),
+    script:
+        "../workflow_scripts/sample_vi_posterior.py"
+
+
+rule run_hmc:
+    input:
+        train=rules.download_dataset.output.train,
+        code=package_modules(
+            "models", "bayes", "hmc", "posterior", "data", "io", "runtime"
+        ),
+    output:
+        weights="results/posterior/{dataset}/{arch}_hmc/seed{seed}/weights.pt",
+        summary="results/posterior/{dataset}/{arch}_hmc/seed{seed}/fit_summary.json",
+    log:
+        "logs/run_hmc/{dataset}/{arch}_hmc/seed{seed}.log",
+    benchmark:
+        "benchmarks/run_hmc/{dataset}/{arch}_hmc/seed{seed}.tsv"
+    conda:
+        "../envs/bayeslrp.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=8000,
+        runtime=600,
+    params:
+        hidden=hidden,
+        hmc=config["hmc"],
+        device=config["device"],
+    script:
+        "../workflow_scripts/run_hmc.py"
 
 
 rule evaluate_accuracy:

@@ -37,8 +37,8 @@ def mutate(path, value):
     ("path", "value", "message"),
     [
         (("epochz",), 3, "epochz"),
-        (("train", "det", "epochs"), 0, "0 is less than the minimum of 1"),
-        (("train", "det", "epochs"), "two", "'two' is not of type 'integer'"),
+        (("det", "epochs"), 0, "0 is less than the minimum of 1"),
+        (("vi", "epochs"), "two", "'two' is not of type 'integer'"),
         (("attacks", "fgsm", "epsilon"), -0.1, "-0.1 is less than or equal to the minimum of 0"),
         (("lrp", "topk"), [10, 1000], "1000 is greater than the maximum of 784"),
         (("lrp", "epsilon"), 0, "0 is less than or equal to the minimum of 0"),
@@ -47,6 +47,8 @@ def mutate(path, value):
         (("attacks", "names"), ["deepfool"], "'deepfool' is not one of"),
         (("seeds",), [], "should be non-empty"),
         (("device",), "tpu", "'tpu' is not one of"),
+        (("hmc", "target_accept"), 1.0, "1.0 is greater than or equal to the maximum of 1"),
+        (("hmc", "kernel"), "slice", "'slice' is not one of"),
     ],
 )
 def test_invalid_config_is_rejected_with_a_message_naming_it(path, value, message):
@@ -62,3 +64,12 @@ def test_workflow_refuses_a_bad_config_before_running_anything(tmp_path):
     assert run.returncode != 0
     assert "data.n_test_points = 55" in run.stdout + run.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_more_samples_than_hmc_keeps_is_refused(tmp_path):
+    config = mutate(("n_samples",), [10, 500])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    run = snakemake(tmp_path, "-n", config=bad)
+    assert run.returncode != 0
+    assert "n_samples asks for up to 500 posterior samples" in run.stdout + run.stderr

@@ -8,11 +8,14 @@ import pytest
 import torch
 from conftest import ROOT, snakemake
 
+from bayeslrp import build_model
+from bayeslrp.posterior import check_posterior
 from bayeslrp.tables import ROBUSTNESS_COLUMNS
 
 pytestmark = pytest.mark.workflow
 
-MODELS = {"fc_det": 5, "conv_det": 7}
+MODELS = {"fc_det": 5, "conv_det": 7, "conv_vi": 7, "fc_hmc": 5}  # model -> output layer
+N_SAMPLES = {"fc_det": [1], "conv_det": [1], "conv_vi": [2, 10], "fc_hmc": [2, 10]}
 DATASETS = ["mnist", "fashion_mnist"]
 
 
@@ -25,30 +28,42 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
         for model, layer in MODELS.items():
             run = results / f"posterior/{dataset}/{model}/seed0"
             weights = torch.load(run / "weights.pt", weights_only=True)
-            assert all(v.shape[0] == 1 for v in weights.values())
-            attack = torch.load(
-                results / f"attacks/{dataset}/{model}/seed0/fgsm_samples1.pt", weights_only=True
-            )
-            delta = (attack["adversarial"] - points["images"]).abs().max()
-            assert attack["epsilon"] == 0.25 and delta <= 0.25 + 1e-6
-            heat = torch.load(
-                results / f"relevance/{dataset}/{model}/seed0/fgsm_samples1_layer{layer}.pt",
-                weights_only=True,
-            )
-            assert heat["clean"].shape == heat["adversarial"].shape == (20, 1, 28, 28)
-            assert heat["clean"].abs().sum() > 0
+            assert {v.shape[0] for v in weights.values()} == {max(N_SAMPLES[model])}
+            net = build_model(model.split("_")[0], 16)
+            check_posterior(weights, net, str(run))
+            net.load_state_dict({k: v[-1] for k, v in weights.items()})
+            assert net(points["images"]).shape == (20, 10)
+            for n in N_SAMPLES[model]:
+                attack = torch.load(
+                    results / f"attacks/{dataset}/{model}/seed0/fgsm_samples{n}.pt",
+                    weights_only=True,
+                )
+                delta = (attack["adversarial"] - points["images"]).abs().max()
+                assert attack["epsilon"] == 0.25 and delta <= 0.25 + 1e-6
+                heat = torch.load(
+                    results / f"relevance/{dataset}/{model}/seed0/fgsm_samples{n}_layer{layer}.pt",
+                    weights_only=True,
+                )
+                assert heat["clean"].shape == heat["adversarial"].shape == (20, 1, 28, 28)
+                assert heat["clean"].abs().sum() > 0
 
 
 def test_tables_have_the_design_columns_and_every_row(smoke_run):
     robustness = pd.read_csv(smoke_run / "results/tables/robustness.csv")
     assert list(robustness.columns) == ROBUSTNESS_COLUMNS
-    # 2 datasets x 2 models x 1 seed x 1 attack x 1 n x 1 layer x 2 k x 20 points
-    assert len(robustness) == 2 * 2 * 2 * 20
+    # 2 datasets x (2 det models x 1 n + 2 Bayesian models x 2 n) x 2 k x 20 points
+    assert len(robustness) == 2 * (2 + 4) * 2 * 20
     assert robustness["lrp_robustness"].between(0, 1).all()
     assert robustness["softmax_robustness"].between(0, 1).all()
     assert set(robustness["layer"]) == {5, 7}
     accuracy = pd.read_csv(smoke_run / "results/tables/accuracy.csv")
-    assert len(accuracy) == 4 and (accuracy["test_accuracy"] > 0.2).all()
+    assert len(accuracy) == 2 * (2 + 4)
+    # Every model, Bayesian ones included, beats chance (0.1) by a wide margin.
+    assert (accuracy["test_accuracy"] > 0.3).all(), accuracy
+    posterior = pd.read_csv(smoke_run / "results/tables/posterior.csv")
+    stats = posterior.groupby("inference")["statistic"].agg(set)
+    assert {"elbo_final", "std_mean"} <= stats["vi"]
+    assert {"acceptance_rate", "divergences", "ess_min", "rhat_max"} <= stats["hmc"]
     sources = pd.read_csv(smoke_run / "results/tables/data_sources.csv").set_index("dataset")
     assert set(sources.index) == set(DATASETS)
     assert sources.loc["fashion_mnist", "source"] == "local"

@@ -3,8 +3,9 @@
 import pandas as pd
 
 from bayeslrp import io
+from bayeslrp.models import split_model_name
 from bayeslrp.runtime import configure_logging
-from bayeslrp.tables import concat_tables
+from bayeslrp.tables import concat_tables, posterior_rows
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = configure_logging(snakemake)
@@ -15,7 +16,19 @@ robustness = concat_tables(inp.robustness, model_keys + ["attack", "layer", "k",
 accuracy = concat_tables(inp.accuracy, model_keys)
 # One row per dataset: the source used, where it was found, and the verified checksums.
 sources = pd.json_normalize([io.load_json(path) for path in inp.sources]).drop(columns="attempts")
+posterior = pd.concat(
+    [
+        posterior_rows(
+            {"dataset": run["dataset"], "arch": split_model_name(run["model"])[0],
+             "inference": split_model_name(run["model"])[1], "seed": run["seed"]},
+            io.load_json(path),
+        )
+        for run, path in zip(snakemake.params.runs, inp.fits, strict=True)
+    ],
+    ignore_index=True,
+)  # fmt: skip
 log.info("%d robustness rows, %d accuracy rows", len(robustness), len(accuracy))
 io.save_csv(robustness, snakemake.output.robustness)
 io.save_csv(accuracy, snakemake.output.accuracy)
+io.save_csv(posterior, snakemake.output.posterior)
 io.save_csv(sources, snakemake.output.data_sources)

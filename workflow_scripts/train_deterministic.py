@@ -32,6 +32,9 @@ seconds = time.perf_counter() - start
 state = {name: value.cpu() for name, value in model.state_dict().items()}
 io.save_tensors(from_state_dict(state), snakemake.output.weights)
 io.save_json(
-    {"losses": losses, "train_size": size, "device": str(device), "seconds": round(seconds, 1)},
+    {
+        "statistics": {"loss_final": losses[-1], "train_size": size, "seconds": seconds},
+        "loss_per_epoch": losses,
+    },
     snakemake.output.summary,
 )

@@ -89,3 +89,42 @@ def predict_proba(
         for i in range(0, len(x), batch_size)
     ]
     return torch.cat(outputs)
+
+
+def layer_of(param: str) -> int:
+    """Layer id (index in the `nn.Sequential`) of a state-dict entry such as `3.weight`."""
+    return int(param.split(".")[0])
+
+
+def std_by_layer(stds: dict[str, torch.Tensor]) -> dict[int, dict[str, float]]:
+    """Mean and quantiles of per-weight posterior standard deviations, per learnable layer."""
+    layers: dict[int, list[torch.Tensor]] = {}
+    for name, std in stds.items():
+        layers.setdefault(layer_of(name), []).append(std.flatten().double())
+    summary = {}
+    for layer, parts in sorted(layers.items()):
+        values = torch.cat(parts)
+        q = torch.quantile(values, torch.tensor([0.05, 0.5, 0.95], dtype=values.dtype))
+        summary[layer] = {"std_mean": values.mean().item(), "std_q05": q[0].item(),
+                          "std_q50": q[1].item(), "std_q95": q[2].item()}  # fmt: skip
+    return summary
+
+
+def sample_std(posterior: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Per-weight standard deviation over the samples (zero for a single sample)."""
+    if num_samples(posterior) < 2:
+        return {name: torch.zeros_like(value[0]) for name, value in posterior.items()}
+    return {name: value.double().std(0) for name, value in posterior.items()}
+
+
+def drop_invalid_samples(posterior: dict[str, torch.Tensor], source: str):
+    """Remove samples holding NaN or inf in any weight; fail if none is left."""
+    valid = torch.ones(num_samples(posterior), dtype=torch.bool)
+    for value in posterior.values():
+        valid &= torch.isfinite(value.flatten(1)).all(1)
+    if not valid.any():
+        raise FloatingPointError(
+            f"{source}: every posterior sample holds NaN or infinite weights; the sampler "
+            f"diverged. Lower the step size or learning rate (or use a smaller prior_scale)"
+        )
+    return {name: value[valid] for name, value in posterior.items()}, int((~valid).sum())

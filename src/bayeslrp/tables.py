@@ -51,3 +51,17 @@ def concat_tables(paths: list[str], sort_by: list[str]) -> pd.DataFrame:
     """Concatenate per-model CSVs into one table in a fixed row order."""
     frame = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
     return frame.sort_values(sort_by, kind="stable").reset_index(drop=True)
+
+
+def posterior_rows(keys: dict, summary: dict) -> pd.DataFrame:
+    """Long-format diagnostics of one posterior: (statistic, layer, value) rows.
+
+    `summary["statistics"]` holds model-wide numbers (ELBO, acceptance rate, ...);
+    `summary["layers"]` per-layer numbers such as the posterior standard deviations.
+    """
+    rows = [{**keys, "statistic": k, "layer": pd.NA, "value": v}
+            for k, v in summary.get("statistics", {}).items()]  # fmt: skip
+    rows += [{**keys, "statistic": k, "layer": int(layer), "value": v}
+             for layer, stats in summary.get("layers", {}).items()
+             for k, v in stats.items()]  # fmt: skip
+    return pd.DataFrame(rows)

@@ -1,0 +1,48 @@
+"""Fit a mean-field variational posterior over every weight of one network."""
+
+import time
+
+from bayeslrp import io
+from bayeslrp.data import to_float_images
+from bayeslrp.models import build_model
+from bayeslrp.posterior import std_by_layer
+from bayeslrp.runtime import configure_logging, resolve_device, seed_everything, set_threads
+from bayeslrp.vi import fit_vi
+
+snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+log = configure_logging(snakemake)
+set_threads(snakemake.threads)
+generator = seed_everything(int(snakemake.wildcards.seed))
+device = resolve_device(snakemake.params.device)
+p = snakemake.params
+
+train = io.load_tensors(snakemake.input.train)
+size = p.train_size or len(train["labels"])
+images = to_float_images(train["images"][:size]).to(device)
+labels = train["labels"][:size].to(device)
+net = build_model(snakemake.wildcards.arch, p.hidden).to(device)
+log.info("VI for %s on %d images, device %s", snakemake.wildcards.arch, size, device)
+
+start = time.perf_counter()
+locs, scales, elbos = fit_vi(
+    net, images, labels, epochs=p.epochs, lr=p.lr, batch_size=p.batch_size,
+    num_particles=p.num_particles, init_scale=p.init_scale, prior_scale=p.prior_scale,
+    generator=generator,
+)  # fmt: skip
+seconds = time.perf_counter() - start
+
+io.save_tensors(
+    {
+        "loc": {k: v.cpu() for k, v in locs.items()},
+        "scale": {k: v.cpu() for k, v in scales.items()},
+    },
+    snakemake.output.guide,
+)
+io.save_json(
+    {
+        "statistics": {"elbo_final": elbos[-1], "train_size": size, "seconds": seconds},
+        "layers": std_by_layer(scales),
+        "elbo_per_epoch": elbos,
+    },
+    snakemake.output.summary,
+)

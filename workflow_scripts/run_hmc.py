@@ -1,0 +1,54 @@
+"""Sample the posterior of one network's weights with HMC/NUTS on a training subset."""
+
+import time
+
+from bayeslrp import io
+from bayeslrp.data import to_float_images
+from bayeslrp.hmc import run_hmc
+from bayeslrp.models import build_model
+from bayeslrp.posterior import drop_invalid_samples, sample_std, std_by_layer
+from bayeslrp.runtime import configure_logging, resolve_device, seed_everything, set_threads
+
+snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+log = configure_logging(snakemake)
+set_threads(snakemake.threads)
+seed = int(snakemake.wildcards.seed)
+seed_everything(seed)
+device = resolve_device(snakemake.params.device)
+h = snakemake.params.hmc
+
+train = io.load_tensors(snakemake.input.train)
+size = min(h["train_size"], len(train["labels"]))
+images = to_float_images(train["images"][:size]).to(device)
+labels = train["labels"][:size].to(device)
+net = build_model(snakemake.wildcards.arch, snakemake.params.hidden).to(device)
+log.info("%s for %s on %d images, device %s", h["kernel"], snakemake.wildcards.arch, size, device)
+
+start = time.perf_counter()
+posterior, diagnostics = run_hmc(
+    net, images, labels, warmup=h["warmup"], num_samples=h["num_samples"],
+    thinning=h["thinning"], num_chains=h["num_chains"], kernel=h["kernel"],
+    max_tree_depth=h["max_tree_depth"], num_steps=h["num_steps"], step_size=h["step_size"],
+    target_accept=h["target_accept"], prior_scale=h["prior_scale"], init=h["init"], seed=seed,
+    log_every=h["log_every"],
+)  # fmt: skip
+seconds = time.perf_counter() - start
+posterior, invalid = drop_invalid_samples(posterior, snakemake.output.weights)
+if invalid:
+    log.warning("dropped %d samples holding NaN or infinite weights", invalid)
+
+chains = diagnostics.pop("chains")
+statistics = {
+    **diagnostics,
+    "acceptance_rate": sum(c["acceptance_rate"] for c in chains) / len(chains),
+    "step_size": sum(c["step_size"] for c in chains) / len(chains),
+    "divergences": sum(c["divergences"] for c in chains),
+    "invalid_samples": invalid,
+    "train_size": size,
+    "seconds": seconds,
+}
+io.save_tensors(posterior, snakemake.output.weights)
+io.save_json(
+    {"statistics": statistics, "layers": std_by_layer(sample_std(posterior)), "chains": chains},
+    snakemake.output.summary,
+)
