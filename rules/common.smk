@@ -73,6 +73,20 @@ def explained_layers(model):
     return [output_layer(arch)]
 
 
+def epochs(section):
+    """Epochs of `section` (det or vi) for a job: an int, or per dataset (and per arch)."""
+
+    def resolve(wildcards):
+        value = config[section]["epochs"]
+        if isinstance(value, dict):
+            value = value[wildcards.dataset]
+        if isinstance(value, dict):
+            value = value[wildcards.arch]
+        return value
+
+    return resolve
+
+
 def hidden(wildcards):
     return config["hidden"][wildcards.dataset]
 

@@ -19,7 +19,7 @@ rule train_deterministic:
         runtime=60,
     params:
         hidden=hidden,
-        epochs=config["det"]["epochs"],
+        epochs=epochs("det"),
         lr=config["det"]["lr"],
         batch_size=config["det"]["batch_size"],
         train_size=config["det"]["train_size"],
@@ -49,7 +49,7 @@ rule fit_vi:
         runtime=120,
     params:
         hidden=hidden,
-        epochs=config["vi"]["epochs"],
+        epochs=epochs("vi"),
         lr=config["vi"]["lr"],
         batch_size=config["vi"]["batch_size"],
         num_particles=config["vi"]["num_particles"],

@@ -15,7 +15,7 @@ def load(name="config.yaml"):
     return yaml.safe_load((ROOT / name).read_text())
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "configs/smoke.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "configs/smoke.yaml", "configs/paper.yaml"])
 def test_shipped_configs_are_valid_and_get_defaults(name):
     config = load(name)
     validate(config, SCHEMA)
@@ -37,8 +37,9 @@ def mutate(path, value):
     ("path", "value", "message"),
     [
         (("epochz",), 3, "epochz"),
-        (("det", "epochs"), 0, "0 is less than the minimum of 1"),
-        (("vi", "epochs"), "two", "'two' is not of type 'integer'"),
+        (("det", "epochs"), 0, "On instance['det']['epochs']"),
+        (("det", "batch_size"), 0, "0 is less than the minimum of 1"),
+        (("vi", "batch_size"), "two", "'two' is not of type 'integer'"),
         (("attacks", "fgsm", "epsilon"), -0.1, "-0.1 is less than or equal to the minimum of 0"),
         (("lrp", "topk"), [10, 1000], "1000 is greater than the maximum of 784"),
         (("lrp", "epsilon"), 0, "0 is less than or equal to the minimum of 0"),
@@ -49,6 +50,7 @@ def mutate(path, value):
         (("device",), "tpu", "'tpu' is not one of"),
         (("hmc", "target_accept"), 1.0, "1.0 is greater than or equal to the maximum of 1"),
         (("hmc", "kernel"), "slice", "'slice' is not one of"),
+        (("det", "epochs"), {"mnist": 3}, "is not valid under any of the given schemas"),
     ],
 )
 def test_invalid_config_is_rejected_with_a_message_naming_it(path, value, message):
