@@ -1,23 +1,25 @@
-rule attack_fgsm:
+rule generate_attack:
     input:
         points=rules.select_test_points.output.points,
         weights="results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
         code=package_modules("attacks", "models", "posterior", "io", "runtime"),
     output:
-        adversarial="results/attacks/{dataset}/{model}/seed{seed}/fgsm_samples{n}.pt",
+        adversarial="results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}.pt",
     log:
-        "logs/attack_fgsm/{dataset}/{model}/seed{seed}/samples{n}.log",
+        "logs/generate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.log",
     benchmark:
-        "benchmarks/attack_fgsm/{dataset}/{model}/seed{seed}/samples{n}.tsv"
-    conda:
-        "../envs/bayeslrp.yaml"
-    threads: 1
-    resources:
-        mem_mb=3000,
-        runtime=20,
+        "benchmarks/generate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.tsv"
     params:
         hidden=hidden,
-        epsilon=config["attacks"]["fgsm"]["epsilon"],
+        # Only this attack's settings, so changing PGD's steps reruns PGD jobs alone.
+        settings=lambda w: config["attacks"][w.attack],
+        bayes=config["attacks"]["bayes"],
         device=config["device"],
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../envs/bayeslrp.yaml"
     script:
-        "../workflow_scripts/attack_fgsm.py"
+        "../workflow_scripts/generate_attack.py"

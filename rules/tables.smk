@@ -9,6 +9,7 @@ rule compute_robustness:
         ),
     output:
         robustness="results/robustness/{dataset}/{model}/seed{seed}.csv",
+        attacks="results/robustness/{dataset}/{model}/seed{seed}_attacks.csv",
     log:
         "logs/compute_robustness/{dataset}/{model}/seed{seed}.log",
     conda:
@@ -28,6 +29,7 @@ rule compute_robustness:
 rule build_tables:
     input:
         robustness=run_outputs("results/robustness/{dataset}/{model}/seed{seed}.csv"),
+        attacks=run_outputs("results/robustness/{dataset}/{model}/seed{seed}_attacks.csv"),
         accuracy=run_outputs("results/accuracy/{dataset}/{model}/seed{seed}.csv"),
         fits=run_outputs(
             "results/posterior/{dataset}/{model}/seed{seed}/fit_summary.json"
@@ -39,6 +41,11 @@ rule build_tables:
             "results/tables/robustness.csv",
             caption="../report/robustness_table.rst",
             category="robustness",
+        ),
+        attacks=report(
+            "results/tables/attacks.csv",
+            caption="../report/attacks_table.rst",
+            category="attacks",
         ),
         accuracy=report(
             "results/tables/accuracy.csv",

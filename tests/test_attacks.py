@@ -1,9 +1,10 @@
 import pytest
 import torch
+from captum.robust import FGSM, PGD
 from torch import nn
 
 from bayeslrp import build_model
-from bayeslrp.attacks import fgsm
+from bayeslrp.attacks import attack, fgsm
 from bayeslrp.posterior import from_state_dict
 
 
@@ -60,3 +61,109 @@ def test_expected_gradient_over_identical_samples_equals_the_deterministic_attac
     single = from_state_dict(model.state_dict())
     repeated = {k: v.repeat(5, *[1] * (v.dim() - 1)) for k, v in single.items()}
     torch.testing.assert_close(fgsm(model, repeated, x, y, 0.2), fgsm(model, single, x, y, 0.2))
+
+
+def _det(arch="fc", hidden=8, seed=0):
+    torch.manual_seed(seed)
+    model = build_model(arch, hidden).double()
+    return model, from_state_dict(model.state_dict())
+
+
+def _batch(n=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 1, 28, 28, generator=g), torch.randint(0, 10, (n,), generator=g)
+
+
+def _captum(cls, model):
+    """captum's attack on our logits; its default loss expects probabilities."""
+    loss = nn.CrossEntropyLoss(reduction="none")
+    adversary = cls(model, loss_func=loss, lower_bound=0.0, upper_bound=1.0)
+    # captum leaves pixels with |grad| <= 1e-6 unchanged; we follow any nonzero gradient.
+    (adversary.fgsm if cls is PGD else adversary).zero_thresh = 0.0
+    return adversary
+
+
+@pytest.mark.parametrize("arch", ["fc", "conv"])
+def test_fgsm_agrees_with_captum(arch):
+    model, posterior = _det(arch)
+    x, y = _batch()
+    expected = _captum(FGSM, model).perturb(x, 0.1, y)
+    torch.testing.assert_close(fgsm(model, posterior, x, y, 0.1), expected)
+
+
+@pytest.mark.parametrize("arch", ["fc", "conv"])
+def test_pgd_without_random_start_agrees_with_captum(arch):
+    model, posterior = _det(arch)
+    x, y = _batch()
+    expected = _captum(PGD, model).perturb(
+        x, radius=0.1, step_size=0.02, step_num=7, target=y, random_start=False
+    )
+    ours = attack(model, posterior, x, y, attack="pgd", epsilon=0.1, steps=7, step_size=0.02)
+    torch.testing.assert_close(ours, expected)
+
+
+def test_pgd_stays_in_the_ball_and_its_random_start_is_seeded():
+    model, posterior = _det()
+    x, y = _batch(32)
+
+    def run(seed):
+        return attack(model, posterior, x, y, attack="pgd", epsilon=0.05, steps=3,
+                      step_size=0.03, random_start=True,
+                      generator=torch.Generator().manual_seed(seed))  # fmt: skip
+
+    first = run(0)
+    assert (first - x).abs().max() <= 0.05 + 1e-12
+    assert first.min() >= 0 and first.max() <= 1
+    assert torch.equal(first, run(0)) and not torch.equal(first, run(1))
+
+
+@pytest.mark.parametrize("bayes", ["expected_gradient", "mean_adversarial"])
+@pytest.mark.parametrize("name", ["fgsm", "pgd"])
+def test_bayesian_attacks_over_identical_samples_equal_the_det_attack(bayes, name):
+    model, single = _det("conv", 4)
+    x, y = _batch(6)
+    repeated = {k: v.repeat(5, *[1] * (v.dim() - 1)) for k, v in single.items()}
+    settings = dict(attack=name, epsilon=0.1, steps=3, step_size=0.02)
+    torch.testing.assert_close(
+        attack(model, repeated, x, y, bayes=bayes, **settings),
+        attack(model, single, x, y, **settings),
+    )
+
+
+def test_mean_adversarial_averages_per_sample_attacks():
+    """With two different samples, mean_adversarial = projected mean of the two det attacks."""
+    torch.manual_seed(0)
+    a, b = build_model("fc", 6).double(), build_model("fc", 6).double()
+    pa, pb = from_state_dict(a.state_dict()), from_state_dict(b.state_dict())
+    both = {k: torch.cat([pa[k], pb[k]]) for k in pa}
+    x, y = _batch(5)
+    mean = attack(a, both, x, y, attack="fgsm", epsilon=0.1, bayes="mean_adversarial")
+    expected = ((fgsm(a, pa, x, y, 0.1) + fgsm(b, pb, x, y, 0.1)) / 2).clamp(0, 1)
+    torch.testing.assert_close(mean, expected)
+
+
+def test_pgd_succeeds_at_least_as_often_as_fgsm_on_a_trained_net():
+    from bayeslrp.data import from_local, parse_idx, to_float_images
+    from bayeslrp.inference import train_deterministic
+
+    try:
+        raw, _ = from_local("fashion_mnist", ["/usr/share/datasets/fashion-mnist"])
+    except Exception:
+        pytest.skip("Debian's dataset-fashion-mnist is not installed (make setup installs it)")
+    images = to_float_images(torch.from_numpy(parse_idx(raw["train_images"]).copy())).double()
+    labels = torch.from_numpy(parse_idx(raw["train_labels"]).copy()).long()
+    torch.manual_seed(0)
+    model = build_model("fc", 32)
+    train_deterministic(model, images[:3000], labels[:3000], epochs=2, lr=1e-3, batch_size=64,
+                        generator=torch.Generator().manual_seed(0),
+                        device=torch.device("cpu"))  # fmt: skip
+    posterior = from_state_dict(model.state_dict())
+    x, y = images[3000:3200], labels[3000:3200]
+    clean = model(x).argmax(1)
+    success = {}
+    for name in ("fgsm", "pgd"):
+        adv = attack(model, posterior, x, y, attack=name, epsilon=0.05, steps=20,
+                     step_size=0.01, random_start=True,
+                     generator=torch.Generator().manual_seed(0))  # fmt: skip
+        success[name] = (model(adv).argmax(1) != clean).double().mean().item()
+    assert success["pgd"] >= success["fgsm"] > 0.1, success

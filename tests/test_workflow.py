@@ -1,5 +1,6 @@
 """The smoke config run end to end for real, then checked file by file."""
 
+import itertools
 import subprocess
 import sys
 
@@ -33,15 +34,16 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
             check_posterior(weights, net, str(run))
             net.load_state_dict({k: v[-1] for k, v in weights.items()})
             assert net(points["images"]).shape == (20, 10)
-            for n in N_SAMPLES[model]:
+            for n, name in itertools.product(N_SAMPLES[model], ["fgsm", "pgd"]):
                 attack = torch.load(
-                    results / f"attacks/{dataset}/{model}/seed0/fgsm_samples{n}.pt",
+                    results / f"attacks/{dataset}/{model}/seed0/{name}_samples{n}.pt",
                     weights_only=True,
                 )
                 delta = (attack["adversarial"] - points["images"]).abs().max()
                 assert attack["epsilon"] == 0.25 and delta <= 0.25 + 1e-6
                 heat = torch.load(
-                    results / f"relevance/{dataset}/{model}/seed0/fgsm_samples{n}_layer{layer}.pt",
+                    results
+                    / f"relevance/{dataset}/{model}/seed0/{name}_samples{n}_layer{layer}.pt",
                     weights_only=True,
                 )
                 assert heat["clean"].shape == heat["adversarial"].shape == (20, 1, 28, 28)
@@ -51,8 +53,8 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
 def test_tables_have_the_design_columns_and_every_row(smoke_run):
     robustness = pd.read_csv(smoke_run / "results/tables/robustness.csv")
     assert list(robustness.columns) == ROBUSTNESS_COLUMNS
-    # 2 datasets x (2 det models x 1 n + 2 Bayesian models x 2 n) x 2 k x 20 points
-    assert len(robustness) == 2 * (2 + 4) * 2 * 20
+    # 2 datasets x (2 det models x 1 n + 2 Bayesian models x 2 n) x 2 attacks x 2 k x 20 points
+    assert len(robustness) == 2 * (2 + 4) * 2 * 2 * 20
     assert robustness["lrp_robustness"].between(0, 1).all()
     assert robustness["softmax_robustness"].between(0, 1).all()
     assert set(robustness["layer"]) == {5, 7}
@@ -60,6 +62,10 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     assert len(accuracy) == 2 * (2 + 4)
     # Every model, Bayesian ones included, beats chance (0.1) by a wide margin.
     assert (accuracy["test_accuracy"] > 0.3).all(), accuracy
+    attacks = pd.read_csv(smoke_run / "results/tables/attacks.csv")
+    assert len(attacks) == 2 * (2 + 4) * 2
+    assert attacks["linf_mean"].le(0.25 + 1e-6).all() and attacks["l2_mean"].gt(0).all()
+    assert attacks["success_rate"].between(0, 1).all()
     posterior = pd.read_csv(smoke_run / "results/tables/posterior.csv")
     stats = posterior.groupby("inference")["statistic"].agg(set)
     assert {"elbo_final", "std_mean"} <= stats["vi"]

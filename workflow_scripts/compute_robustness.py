@@ -1,4 +1,4 @@
-"""Per-point LRP and softmax robustness of one model, for every attack, n, layer and k."""
+"""Per-point LRP and softmax robustness of one model, and its attack statistics."""
 
 import pandas as pd
 
@@ -6,7 +6,7 @@ from bayeslrp import io
 from bayeslrp.models import build_model, split_model_name
 from bayeslrp.posterior import check_posterior, predict_proba, take
 from bayeslrp.runtime import configure_logging
-from bayeslrp.tables import robustness_rows
+from bayeslrp.tables import attack_summary, robustness_rows
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = configure_logging(snakemake)
@@ -17,27 +17,35 @@ model = build_model(arch, p.hidden)
 posterior = io.load_tensors(snakemake.input.weights)
 check_posterior(posterior, model, snakemake.input.weights)
 points = io.load_tensors(snakemake.input.points)
+x, labels = points["images"], points["labels"]
+model_keys = {"dataset": w.dataset, "arch": arch, "inference": inference, "seed": int(w.seed)}
 
-frames = []
+frames, attack_rows, predictions = [], [], {}
 for run, attack_path, relevance_path in zip(
     p.runs, snakemake.input.attacks, snakemake.input.relevance, strict=True
 ):
     attack = io.load_tensors(attack_path)
+    keys = {**model_keys, "attack": run["attack"], "epsilon": attack["epsilon"],
+            "n_samples": run["n"]}  # fmt: skip
+    if (run["attack"], run["n"]) not in predictions:  # shared by every layer of this attack
+        weights = take(posterior, run["n"])
+        p_clean = predict_proba(model, weights, x)
+        p_adv = predict_proba(model, weights, attack["adversarial"])
+        predictions[run["attack"], run["n"]] = p_clean, p_adv
+        attack_rows.append(attack_summary(keys, x, attack["adversarial"], labels, p_clean, p_adv))
+        log.info("%s n=%d: %s", run["attack"], run["n"], attack_rows[-1])
+    p_clean, p_adv = predictions[run["attack"], run["n"]]
     heat = io.load_tensors(relevance_path)
-    weights = take(posterior, run["n"])
-    keys = {"dataset": w.dataset, "arch": arch, "inference": inference, "seed": int(w.seed),
-            "attack": run["attack"], "epsilon": attack["epsilon"], "n_samples": run["n"],
-            "layer": run["layer"]}  # fmt: skip
     frames.append(
         robustness_rows(
-            keys,
-            points["labels"],
-            predict_proba(model, weights, points["images"]),
-            predict_proba(model, weights, attack["adversarial"]),
+            {**keys, "layer": run["layer"]},
+            labels,
+            p_clean,
+            p_adv,
             heat["clean"],
             heat["adversarial"],
             p.topk,
         )  # fmt: skip
     )
-    log.info("%s n=%d layer %d: %d rows", run["attack"], run["n"], run["layer"], len(frames[-1]))
 io.save_csv(pd.concat(frames, ignore_index=True), snakemake.output.robustness)
+io.save_csv(pd.DataFrame(attack_rows), snakemake.output.attacks)

@@ -6,7 +6,7 @@ import torch
 from bayeslrp import io
 from bayeslrp.data import to_float_images
 from bayeslrp.models import build_model, split_model_name
-from bayeslrp.posterior import check_posterior, predict_proba, take
+from bayeslrp.posterior import check_posterior, predict_proba_prefixes
 from bayeslrp.runtime import configure_logging, resolve_device, set_threads
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
@@ -23,9 +23,10 @@ test = io.load_tensors(snakemake.input.test)
 images, labels = to_float_images(test["images"]).to(device), test["labels"].to(device)
 
 rows = []
-for n in snakemake.params.n_samples:
-    weights = {k: v.to(device) for k, v in take(posterior, n).items()}
-    predicted = predict_proba(model, weights, images).argmax(1)
+weights = {k: v.to(device) for k, v in posterior.items()}
+probabilities = predict_proba_prefixes(model, weights, images, snakemake.params.n_samples)
+for n, proba in probabilities.items():
+    predicted = proba.argmax(1)
     accuracy = (predicted == labels).to(torch.float64).mean().item()
     log.info("n_samples=%d: test accuracy %.4f", n, accuracy)
     rows.append({"dataset": w.dataset, "arch": arch, "inference": inference,

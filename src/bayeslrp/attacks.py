@@ -1,7 +1,10 @@
 """Adversarial attacks in the L-inf ball, against a posterior of S weight samples.
 
-Against a Bayesian net the attack follows the expected loss gradient over the samples,
-computed in one vectorised pass (`posterior.stacked_logits`); a deterministic net is S = 1.
+Against a Bayesian net the attack follows, by default, the expected loss gradient over
+the samples (`expected_gradient`), computed for all samples in one vectorised pass
+(`posterior.stacked_logits`). `mean_adversarial` attacks each sample on its own copy of
+the input (again vectorised) and averages the adversarial images. A deterministic net is
+S = 1, where both coincide with the textbook attack.
 """
 
 from __future__ import annotations
@@ -9,34 +12,112 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bayeslrp.posterior import stacked_logits
+from bayeslrp.posterior import num_samples, stacked_logits
 
-ATTACKS = ("fgsm",)
-
-
-def expected_loss_gradient(
-    model: nn.Module, posterior: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor
-) -> torch.Tensor:
-    """Gradient w.r.t. `x` of the cross-entropy averaged over posterior samples."""
-    x = x.detach().requires_grad_(True)
-    logits = stacked_logits(model, posterior, x)  # [S, N, 10]
-    loss = nn.functional.cross_entropy(logits.flatten(0, 1), y.repeat(logits.shape[0]))
-    (grad,) = torch.autograd.grad(loss, x)
-    return grad
+ATTACKS = ("fgsm", "pgd")
+BAYES_MODES = ("expected_gradient", "mean_adversarial")
 
 
-def fgsm(
+def loss_gradient(
     model: nn.Module,
     posterior: dict[str, torch.Tensor],
     x: torch.Tensor,
     y: torch.Tensor,
-    epsilon: float,
-    batch_size: int = 500,
+    per_sample_inputs: bool = False,
+    chunk: int = 16,
 ) -> torch.Tensor:
-    """Fast gradient sign method: x + epsilon * sign(grad), clipped to [0, 1]."""
+    """Gradient of the cross-entropy w.r.t. `x`, summed over samples and images.
+
+    With shared inputs this is S * N times the gradient of the expected loss (only its sign
+    is used); with per-sample inputs [S, N, ...] each sample gets its own gradient. Samples
+    go through in chunks, each with its own backward pass, so memory holds one chunk's graph.
+    """
+    grad = torch.zeros_like(x)
+    for start in range(0, num_samples(posterior), chunk):
+        part = {k: v[start : start + chunk] for k, v in posterior.items()}
+        inputs = (x[start : start + chunk] if per_sample_inputs else x).detach()
+        inputs.requires_grad_(True)
+        logits = stacked_logits(model, part, inputs, chunk, per_sample_inputs)
+        labels = y.repeat(logits.shape[0])
+        loss = nn.functional.cross_entropy(logits.flatten(0, 1), labels, reduction="sum")
+        (part_grad,) = torch.autograd.grad(loss, inputs)
+        if per_sample_inputs:
+            grad[start : start + chunk] = part_grad
+        else:
+            grad += part_grad
+    return grad
+
+
+def project(x_adv: torch.Tensor, x: torch.Tensor, epsilon: float) -> torch.Tensor:
+    """Nearest point of the L-inf ball of radius epsilon around x that lies in [0, 1]."""
+    return torch.minimum(torch.maximum(x_adv, x - epsilon), x + epsilon).clamp(0.0, 1.0)
+
+
+def _pgd_steps(model, posterior, x, y, epsilon, steps, step_size, start, per_sample):
+    x_adv = start
+    for _ in range(steps):
+        grad = loss_gradient(model, posterior, x_adv, y, per_sample_inputs=per_sample)
+        x_adv = project(x_adv + step_size * grad.sign(), x, epsilon).detach()
+    return x_adv
+
+
+def attack_batch(
+    model: nn.Module,
+    posterior: dict[str, torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    attack: str,
+    epsilon: float,
+    steps: int = 1,
+    step_size: float | None = None,
+    random_start: bool = False,
+    bayes: str = "expected_gradient",
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Adversarial examples for one batch of images.
+
+    FGSM is one step of size epsilon from x; PGD takes `steps` steps of `step_size` from a
+    uniform random start in the ball (drawn with `generator`), projecting after each step.
+    """
+    if attack == "fgsm":
+        steps, step_size, random_start = 1, epsilon, False
+    elif attack != "pgd":
+        raise ValueError(f"unknown attack {attack!r}; choose from {ATTACKS}")
+    if bayes not in BAYES_MODES:
+        raise ValueError(f"unknown attacks.bayes {bayes!r}; choose from {BAYES_MODES}")
+    per_sample = bayes == "mean_adversarial" and num_samples(posterior) > 1
+    target = x.expand(num_samples(posterior), *x.shape) if per_sample else x
+    start = target
+    if random_start:
+        noise = torch.rand(target.shape, generator=generator, dtype=x.dtype).to(x.device)
+        start = project(target + (2 * noise - 1) * epsilon, target, epsilon)
+    x_adv = _pgd_steps(model, posterior, target, y, epsilon, steps, step_size, start, per_sample)
+    if per_sample:
+        x_adv = project(x_adv.mean(0), x, epsilon)
+    return x_adv
+
+
+def attack(
+    model: nn.Module,
+    posterior: dict[str, torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    batch_size: int = 100,
+    log=None,
+    **settings,
+) -> torch.Tensor:
+    """`attack_batch` over all images in batches (memory: batch x samples activations)."""
     out = []
     for i in range(0, len(x), batch_size):
-        xb, yb = x[i : i + batch_size], y[i : i + batch_size]
-        grad = expected_loss_gradient(model, posterior, xb, yb)
-        out.append((xb + epsilon * grad.sign()).clamp(0.0, 1.0).detach())
+        out.append(attack_batch(model, posterior, x[i : i + batch_size], y[i : i + batch_size],
+                                **settings))  # fmt: skip
+        if log is not None:
+            log.info("attacked %d/%d images", min(i + batch_size, len(x)), len(x))
     return torch.cat(out)
+
+
+def fgsm(model, posterior, x, y, epsilon, batch_size=100):
+    """Fast gradient sign method: x + epsilon * sign(grad), clipped to [0, 1]."""
+    return attack(model, posterior, x, y, attack="fgsm", epsilon=epsilon, batch_size=batch_size)

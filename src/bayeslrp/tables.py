@@ -65,3 +65,25 @@ def posterior_rows(keys: dict, summary: dict) -> pd.DataFrame:
              for layer, stats in summary.get("layers", {}).items()
              for k, v in stats.items()]  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def attack_summary(
+    keys: dict,
+    x: torch.Tensor,
+    x_adv: torch.Tensor,
+    labels: torch.Tensor,
+    p_clean: torch.Tensor,
+    p_adv: torch.Tensor,
+) -> dict:
+    """One row of attacks.csv: success rate, perturbation sizes, clean/adversarial accuracy."""
+    delta = (x_adv - x).flatten(1).double()
+    pred_clean, pred_adv = p_clean.argmax(1), p_adv.argmax(1)
+    return {
+        **keys,
+        "n_points": len(labels),
+        "success_rate": (pred_clean != pred_adv).double().mean().item(),
+        "linf_mean": delta.abs().amax(1).mean().item(),
+        "l2_mean": delta.norm(dim=1).mean().item(),
+        "clean_accuracy": (pred_clean == labels).double().mean().item(),
+        "adversarial_accuracy": (pred_adv == labels).double().mean().item(),
+    }

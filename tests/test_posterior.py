@@ -1,0 +1,50 @@
+import pytest
+import torch
+
+from bayeslrp import build_model
+from bayeslrp.posterior import (
+    check_posterior,
+    drop_invalid_samples,
+    predict_proba,
+    predict_proba_prefixes,
+    take,
+)
+
+
+def random_posterior(arch="fc", hidden=6, samples=7):
+    torch.manual_seed(0)
+    nets = [build_model(arch, hidden) for _ in range(samples)]
+    return nets[0], {
+        k: torch.stack([n.state_dict()[k] for n in nets]) for k in nets[0].state_dict()
+    }
+
+
+def test_predictive_is_the_mean_softmax_over_samples():
+    model, posterior = random_posterior()
+    x = torch.rand(5, 1, 28, 28)
+    expected = torch.stack(
+        [torch.func.functional_call(model, {k: v[s] for k, v in posterior.items()}, (x,))
+         .softmax(-1) for s in range(7)]
+    ).mean(0)  # fmt: skip
+    torch.testing.assert_close(predict_proba(model, posterior, x, batch_size=2), expected)
+
+
+def test_prefix_predictions_equal_direct_computation():
+    model, posterior = random_posterior("conv", 4)
+    x = torch.rand(9, 1, 28, 28)
+    prefixes = predict_proba_prefixes(model, posterior, x, [1, 3, 7], batch_size=4)
+    for n in (1, 3, 7):
+        torch.testing.assert_close(prefixes[n], predict_proba(model, take(posterior, n), x))
+
+
+def test_bad_posteriors_are_named():
+    model, posterior = random_posterior()
+    wrong = {**posterior, "1.weight": posterior["1.weight"][:, :3]}
+    with pytest.raises(ValueError, match=r"1.weight has per-sample shape \(3, 784\)"):
+        check_posterior(wrong, model, "weights.pt")
+    nan = {k: v.clone() for k, v in posterior.items()}
+    nan["3.bias"][2, 0] = float("nan")
+    with pytest.raises(ValueError, match="3.bias contains NaN"):
+        check_posterior(nan, model, "weights.pt")
+    kept, dropped = drop_invalid_samples(nan, "weights.pt")
+    assert dropped == 1 and kept["3.bias"].shape[0] == 6

@@ -1,0 +1,38 @@
+"""Adversarial examples of the test points against the first n posterior samples."""
+
+import torch
+
+from bayeslrp import io
+from bayeslrp.attacks import attack
+from bayeslrp.models import build_model, split_model_name
+from bayeslrp.posterior import check_posterior, take
+from bayeslrp.runtime import configure_logging, resolve_device, seed_everything, set_threads
+
+snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+log = configure_logging(snakemake)
+set_threads(snakemake.threads)
+w, p = snakemake.wildcards, snakemake.params
+seed_everything(int(w.seed))
+device = resolve_device(p.device)
+arch, _ = split_model_name(w.model)
+
+model = build_model(arch, p.hidden).to(device)
+posterior = io.load_tensors(snakemake.input.weights)
+check_posterior(posterior, model, snakemake.input.weights)
+weights = {k: v.to(device) for k, v in take(posterior, int(w.n)).items()}
+points = io.load_tensors(snakemake.input.points)
+settings = dict(p.settings)
+log.info(
+    "%s %s, %d points, %s samples, %s", w.attack, settings, len(points["labels"]), w.n, p.bayes
+)
+
+adversarial = attack(
+    model, weights, points["images"].to(device), points["labels"].to(device),
+    attack=w.attack, bayes=p.bayes, generator=torch.Generator().manual_seed(int(w.seed)),
+    log=log, **settings,
+).cpu()  # fmt: skip
+if not torch.isfinite(adversarial).all():
+    raise FloatingPointError(f"{w.attack} produced NaN/inf adversarials for {w.model} n={w.n}")
+io.save_tensors(
+    {"adversarial": adversarial, "epsilon": float(settings["epsilon"])}, snakemake.output[0]
+)
