@@ -9,17 +9,17 @@ rule generate_attack:
         "logs/generate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.log",
     benchmark:
         "benchmarks/generate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.tsv"
+    conda:
+        "../envs/bayeslrp.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
     params:
         hidden=hidden,
         # Only this attack's settings, so changing PGD's steps reruns PGD jobs alone.
         settings=lambda w: config["attacks"][w.attack],
         bayes=config["attacks"]["bayes"],
         device=config["device"],
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    conda:
-        "../envs/bayeslrp.yaml"
     script:
         "../workflow_scripts/generate_attack.py"

@@ -10,7 +10,7 @@ PROJECT = Path(workflow.basedir)
 PACKAGE = PROJECT / "src" / "bayeslrp"
 sys.path.insert(0, str(PROJECT / "src"))
 
-from bayeslrp.models import output_layer, split_model_name
+from bayeslrp.models import LEARNABLE_LAYERS, output_layer, split_model_name
 
 
 def check_config(config):
@@ -69,8 +69,16 @@ def n_samples(model):
 
 
 def explained_layers(model):
+    """Layers whose units are explained: the output layer, or every learnable layer."""
     arch, _ = split_model_name(model)
+    if config["lrp"]["layers"] == "all":
+        return list(LEARNABLE_LAYERS[arch])
     return [output_layer(arch)]
+
+
+def lrp_settings(wildcards):
+    """The LRP keys a heatmap depends on (not topk: that only affects the tables)."""
+    return {k: config["lrp"][k] for k in ("epsilon", "inner_start", "backend", "chunk")}
 
 
 def epochs(section):

@@ -1,8 +1,35 @@
+rule explain_clean:
+    input:
+        points=rules.select_test_points.output.points,
+        weights="results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
+        code=package_modules("lrp", "models", "posterior", "io", "runtime"),
+    output:
+        relevance="results/relevance/{dataset}/{model}/seed{seed}/clean_layer{layer}.pt",
+    log:
+        "logs/explain_clean/{dataset}/{model}/seed{seed}/layer{layer}.log",
+    benchmark:
+        "benchmarks/explain_clean/{dataset}/{model}/seed{seed}/layer{layer}.tsv"
+    conda:
+        "../envs/bayeslrp.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        hidden=hidden,
+        n_samples=lambda w: n_samples(w.model),
+        lrp=lrp_settings,
+        device=config["device"],
+    script:
+        "../workflow_scripts/explain_clean.py"
+
+
 rule compute_relevance:
     input:
         points=rules.select_test_points.output.points,
         weights="results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
-        adversarial="results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}.pt",
+        adversarial=rules.generate_attack.output.adversarial,
+        clean=rules.explain_clean.output.relevance,
         code=package_modules("lrp", "models", "posterior", "io", "runtime"),
     output:
         relevance="results/relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.pt",
@@ -14,12 +41,11 @@ rule compute_relevance:
         "../envs/bayeslrp.yaml"
     threads: 1
     resources:
-        mem_mb=3000,
-        runtime=20,
+        mem_mb=4000,
+        runtime=60,
     params:
         hidden=hidden,
-        epsilon=config["lrp"]["epsilon"],
-        inner_start=config["lrp"]["inner_start"],
+        lrp=lrp_settings,
         device=config["device"],
     script:
         "../workflow_scripts/compute_relevance.py"

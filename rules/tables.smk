@@ -29,7 +29,9 @@ rule compute_robustness:
 rule build_tables:
     input:
         robustness=run_outputs("results/robustness/{dataset}/{model}/seed{seed}.csv"),
-        attacks=run_outputs("results/robustness/{dataset}/{model}/seed{seed}_attacks.csv"),
+        attacks=run_outputs(
+            "results/robustness/{dataset}/{model}/seed{seed}_attacks.csv"
+        ),
         accuracy=run_outputs("results/accuracy/{dataset}/{model}/seed{seed}.csv"),
         fits=run_outputs(
             "results/posterior/{dataset}/{model}/seed{seed}/fit_summary.json"

@@ -15,7 +15,7 @@ from bayeslrp.tables import ROBUSTNESS_COLUMNS
 
 pytestmark = pytest.mark.workflow
 
-MODELS = {"fc_det": 5, "conv_det": 7, "conv_vi": 7, "fc_hmc": 5}  # model -> output layer
+MODELS = {"fc_det": (1, 3, 5), "conv_det": (0, 3, 7), "conv_vi": (0, 3, 7), "fc_hmc": (1, 3, 5)}
 N_SAMPLES = {"fc_det": [1], "conv_det": [1], "conv_vi": [2, 10], "fc_hmc": [2, 10]}
 DATASETS = ["mnist", "fashion_mnist"]
 
@@ -26,7 +26,7 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
         points = torch.load(results / f"data/{dataset}/test_points.pt", weights_only=True)
         assert points["images"].shape == (20, 1, 28, 28) and points["images"].dtype == torch.float32
         assert points["labels"].bincount().tolist() == [2] * 10
-        for model, layer in MODELS.items():
+        for model, layers in MODELS.items():
             run = results / f"posterior/{dataset}/{model}/seed0"
             weights = torch.load(run / "weights.pt", weights_only=True)
             assert {v.shape[0] for v in weights.values()} == {max(N_SAMPLES[model])}
@@ -34,7 +34,7 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
             check_posterior(weights, net, str(run))
             net.load_state_dict({k: v[-1] for k, v in weights.items()})
             assert net(points["images"]).shape == (20, 10)
-            for n, name in itertools.product(N_SAMPLES[model], ["fgsm", "pgd"]):
+            for n, name, layer in itertools.product(N_SAMPLES[model], ["fgsm", "pgd"], layers):
                 attack = torch.load(
                     results / f"attacks/{dataset}/{model}/seed0/{name}_samples{n}.pt",
                     weights_only=True,
@@ -53,11 +53,11 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
 def test_tables_have_the_design_columns_and_every_row(smoke_run):
     robustness = pd.read_csv(smoke_run / "results/tables/robustness.csv")
     assert list(robustness.columns) == ROBUSTNESS_COLUMNS
-    # 2 datasets x (2 det models x 1 n + 2 Bayesian models x 2 n) x 2 attacks x 2 k x 20 points
-    assert len(robustness) == 2 * (2 + 4) * 2 * 2 * 20
+    # 2 datasets x (2 det x 1 n + 2 Bayesian x 2 n) x 2 attacks x 3 layers x 2 k x 20 points
+    assert len(robustness) == 2 * (2 + 4) * 2 * 3 * 2 * 20
     assert robustness["lrp_robustness"].between(0, 1).all()
     assert robustness["softmax_robustness"].between(0, 1).all()
-    assert set(robustness["layer"]) == {5, 7}
+    assert set(robustness["layer"]) == {0, 1, 3, 5, 7}
     accuracy = pd.read_csv(smoke_run / "results/tables/accuracy.csv")
     assert len(accuracy) == 2 * (2 + 4)
     # Every model, Bayesian ones included, beats chance (0.1) by a wide margin.
