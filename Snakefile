@@ -28,6 +28,7 @@ rule all:
 rule tables:
     input:
         rules.build_tables.output,
+        rules.describe_settings.output,
 
 
 rule figures:

@@ -76,3 +76,27 @@ rule build_tables:
         runs=model_runs(),
     script:
         "../workflow_scripts/build_tables.py"
+
+
+rule describe_settings:
+    input:
+        paper=project_path("configs/paper.yaml"),
+        code=package_modules("tables", "io"),
+    output:
+        settings=report(
+            "results/tables/settings.csv",
+            caption="../report/settings_table.rst",
+            category="settings",
+        ),
+    log:
+        "logs/describe_settings/describe_settings.log",
+    conda:
+        "../envs/bayeslrp.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        settings=config,
+    script:
+        "../workflow_scripts/describe_settings.py"

@@ -79,7 +79,12 @@ def test_figure_and_report(smoke_run):
     png = smoke_run / "results/figures/lrp_robustness.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
     report = (smoke_run / "results/report.html").read_text()
-    assert "lrp_robustness.png" in report and "data_sources.csv" in report
+    for name in ("lrp_robustness.png", "data_sources.csv", "attacks.csv", "posterior.csv",
+                 "settings.csv"):  # fmt: skip
+        assert name in report, name
+    settings = pd.read_csv(smoke_run / "results/tables/settings.csv").set_index("setting")
+    assert settings.loc["hidden.mnist", "this_run"] == "16"
+    assert settings.loc["hidden.mnist", "paper"] == "512"
 
 
 def test_second_run_has_nothing_to_do(smoke_run):

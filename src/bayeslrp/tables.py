@@ -87,3 +87,26 @@ def attack_summary(
         "clean_accuracy": (pred_clean == labels).double().mean().item(),
         "adversarial_accuracy": (pred_adv == labels).double().mean().item(),
     }
+
+
+def flatten_settings(settings: dict, prefix: str = "") -> dict[str, str]:
+    """Nested config -> {"a.b.c": "value"}; lists and scalars as their YAML-ish text."""
+    flat = {}
+    for key, value in settings.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten_settings(value, f"{name}."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+def settings_comparison(run: dict, paper: dict) -> pd.DataFrame:
+    """Every setting of this run beside the paper's, flagging the ones that differ."""
+    ours, theirs = flatten_settings(run), flatten_settings(paper)
+    rows = [
+        {"setting": key, "this_run": ours.get(key, ""), "paper": theirs.get(key, "(default)"),
+         "differs_from_paper": key in theirs and ours.get(key) != theirs[key]}
+        for key in sorted(ours.keys() | theirs.keys())
+    ]  # fmt: skip
+    return pd.DataFrame(rows)

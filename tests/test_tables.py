@@ -1,0 +1,52 @@
+import pandas as pd
+import torch
+
+from bayeslrp.tables import (
+    ROBUSTNESS_COLUMNS,
+    attack_summary,
+    posterior_rows,
+    robustness_rows,
+    settings_comparison,
+)
+
+
+def test_attack_summary_on_a_hand_made_attack():
+    x = torch.zeros(2, 1, 2, 2)
+    x_adv = x.clone()
+    x_adv[0, 0, 0, 0] = 0.25  # one pixel moved: L-inf 0.25, L2 0.25
+    x_adv[1] = 0.1  # all four moved: L-inf 0.1, L2 0.2
+    labels = torch.tensor([0, 1])
+    p_clean = torch.tensor([[0.9, 0.1], [0.2, 0.8]])
+    p_adv = torch.tensor([[0.3, 0.7], [0.2, 0.8]])
+    row = attack_summary({"attack": "fgsm"}, x, x_adv, labels, p_clean, p_adv)
+    assert row["success_rate"] == 0.5 and row["n_points"] == 2
+    assert abs(row["linf_mean"] - 0.175) < 1e-7 and abs(row["l2_mean"] - 0.225) < 1e-7
+    assert row["clean_accuracy"] == 1.0 and row["adversarial_accuracy"] == 0.5
+
+
+def test_robustness_rows_have_every_point_and_k():
+    heat = torch.arange(8.0).view(2, 1, 2, 2)
+    p = torch.tensor([[0.6, 0.4], [0.1, 0.9]])
+    keys = {"dataset": "mnist", "arch": "fc", "inference": "det", "seed": 0, "attack": "fgsm",
+            "epsilon": 0.25, "n_samples": 1, "layer": 5}  # fmt: skip
+    rows = robustness_rows(keys, torch.tensor([0, 1]), p, p.flip(1), heat, heat, [1, 3])
+    assert list(rows.columns) == ROBUSTNESS_COLUMNS and len(rows) == 4
+    assert rows["lrp_robustness"].eq(1.0).all() and rows["attack_success"].all()
+
+
+def test_posterior_rows_are_long_format():
+    rows = posterior_rows({"arch": "fc"}, {"statistics": {"elbo_final": -3.0},
+                                           "layers": {"1": {"std_mean": 0.1}}})  # fmt: skip
+    assert rows[["statistic", "value"]].values.tolist() == [["elbo_final", -3.0],
+                                                             ["std_mean", 0.1]]  # fmt: skip
+    assert pd.isna(rows.loc[0, "layer"]) and rows.loc[1, "layer"] == 1
+
+
+def test_settings_comparison_flags_what_differs_from_the_paper():
+    run = {"hidden": {"mnist": 128}, "seeds": [0], "lrp": {"epsilon": 0.1}}
+    paper = {"hidden": {"mnist": 512}, "seeds": [0, 1, 2], "lrp": {"epsilon": 0.1}}
+    table = settings_comparison(run, paper).set_index("setting")
+    assert table.loc["hidden.mnist", "differs_from_paper"]
+    assert table.loc["hidden.mnist", "paper"] == "512"
+    assert table.loc["seeds", "differs_from_paper"]
+    assert not table.loc["lrp.epsilon", "differs_from_paper"]

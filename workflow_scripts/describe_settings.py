@@ -1,0 +1,16 @@
+"""Table of this run's settings beside the paper's, so the report says what was scaled."""
+
+import yaml
+
+from bayeslrp import io
+from bayeslrp.runtime import configure_logging
+from bayeslrp.tables import settings_comparison
+
+snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+log = configure_logging(snakemake)
+
+with open(snakemake.input.paper) as handle:
+    paper = yaml.safe_load(handle)
+table = settings_comparison(snakemake.params.settings, paper)
+log.info("%d settings differ from the paper's", int(table["differs_from_paper"].sum()))
+io.save_csv(table, snakemake.output.settings)
