@@ -3,7 +3,8 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# The defaults; --configfile presets (configs/*.yaml) override them key by key.
+configfile: f"{workflow.basedir}/config.yaml"
 
 
 report: "report/workflow.rst"

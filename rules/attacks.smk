@@ -1,7 +1,7 @@
 rule generate_attack:
     input:
         points=rules.select_test_points.output.points,
-        weights="results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
+        weights=posterior_for,
         code=package_modules("attacks", "models", "posterior", "io", "runtime"),
     output:
         adversarial="results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}.pt",

@@ -134,3 +134,27 @@ def evaluation_inputs(kind):
         return [pattern.format(**w, **run) for run in evaluation_runs(w.model)]
 
     return inputs
+
+
+def posterior_for(wildcards):
+    """The model's weights, after checking the job's n and layer wildcards against it.
+
+    A hand-typed target such as `..._samples500_layer2.pt` fails here, while the DAG is
+    built, with a message naming the problem, instead of deep inside a job.
+    """
+    if "n" in wildcards.keys() and int(wildcards.n) not in n_samples(wildcards.model):
+        raise ValueError(
+            f"{wildcards.model} is evaluated with n_samples in {n_samples(wildcards.model)}, "
+            f"not {wildcards.n}; add {wildcards.n} to n_samples in the config "
+            f"(deterministic nets have n = 1)"
+        )
+    if "layer" in wildcards.keys():
+        arch, _ = split_model_name(wildcards.model)
+        if int(wildcards.layer) not in LEARNABLE_LAYERS[arch]:
+            raise ValueError(
+                f"layer {wildcards.layer} is not a learnable layer of {arch}; "
+                f"choose one of {LEARNABLE_LAYERS[arch]}"
+            )
+    return "results/posterior/{dataset}/{model}/seed{seed}/weights.pt".format(
+        **wildcards
+    )

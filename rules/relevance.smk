@@ -1,7 +1,7 @@
 rule explain_clean:
     input:
         points=rules.select_test_points.output.points,
-        weights="results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
+        weights=posterior_for,
         code=package_modules("lrp", "models", "posterior", "io", "runtime"),
     output:
         relevance="results/relevance/{dataset}/{model}/seed{seed}/clean_layer{layer}.pt",
@@ -27,7 +27,7 @@ rule explain_clean:
 rule compute_relevance:
     input:
         points=rules.select_test_points.output.points,
-        weights="results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
+        weights=posterior_for,
         adversarial=rules.generate_attack.output.adversarial,
         clean=rules.explain_clean.output.relevance,
         code=package_modules("lrp", "models", "posterior", "io", "runtime"),

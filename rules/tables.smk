@@ -80,6 +80,7 @@ rule build_tables:
 
 rule describe_settings:
     input:
+        defaults=project_path("config.yaml"),
         paper=project_path("configs/paper.yaml"),
         code=package_modules("tables", "io"),
     output:

@@ -75,3 +75,27 @@ def test_more_samples_than_hmc_keeps_is_refused(tmp_path):
     run = snakemake(tmp_path, "-n", config=bad)
     assert run.returncode != 0
     assert "n_samples asks for up to 500 posterior samples" in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("results/relevance/mnist/fc_det/seed0/fgsm_samples1_layer2.pt",
+         "layer 2 is not a learnable layer of fc"),
+        ("results/relevance/mnist/conv_det/seed0/pgd_samples1_layer5.pt",
+         "layer 5 is not a learnable layer of conv"),
+        ("results/attacks/mnist/conv_vi/seed0/fgsm_samples500.pt",
+         "conv_vi is evaluated with n_samples in [2, 10], not 500"),
+        ("results/attacks/mnist/fc_det/seed0/fgsm_samples3.pt",
+         "fc_det is evaluated with n_samples in [1], not 3"),
+        ("results/attacks/cifar10/fc_det/seed0/fgsm_samples1.pt",
+         "No rule to produce results/attacks/cifar10"),
+        ("results/attacks/mnist/fc_det/seed0/deepfool_samples1.pt",
+         "No rule to produce results/attacks/mnist/fc_det/seed0/deepfool"),
+    ],
+)  # fmt: skip
+def test_a_bad_target_fails_before_any_job_runs(tmp_path, target, message):
+    run = snakemake(tmp_path, "-n", target)
+    assert run.returncode != 0
+    assert message in run.stdout + run.stderr
+    assert not (tmp_path / "results").exists()

@@ -29,3 +29,10 @@ def test_softmax_robustness():
     p = torch.tensor([[0.7, 0.2, 0.1], [0.5, 0.5, 0.0]])
     q = torch.tensor([[0.1, 0.8, 0.1], [0.5, 0.5, 0.0]])
     torch.testing.assert_close(softmax_robustness(p, q), torch.tensor([0.4, 1.0]))
+
+
+def test_all_zero_heatmaps_get_nan_not_a_tie_broken_rank():
+    clean = torch.tensor([[0.0, 0.0, 0.0], [3.0, 2.0, 1.0], [3.0, 2.0, 1.0]])
+    adversarial = torch.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [3.0, 1.0, 2.0]])
+    robustness = lrp_robustness(clean, adversarial, 1)
+    assert robustness[:2].isnan().all() and robustness[2].item() == 1.0

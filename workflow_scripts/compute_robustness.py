@@ -3,6 +3,7 @@
 import pandas as pd
 
 from bayeslrp import io
+from bayeslrp.metrics import all_zero
 from bayeslrp.models import build_model, split_model_name
 from bayeslrp.posterior import check_posterior, predict_proba, take
 from bayeslrp.runtime import configure_logging
@@ -36,6 +37,10 @@ for run, attack_path, relevance_path in zip(
         log.info("%s n=%d: %s", run["attack"], run["n"], attack_rows[-1])
     p_clean, p_adv = predictions[run["attack"], run["n"]]
     heat = io.load_tensors(relevance_path)
+    zero = (all_zero(heat["clean"]) | all_zero(heat["adversarial"])).sum().item()
+    if zero:
+        log.warning("%s n=%d layer %d: %d points with an all-zero heatmap get NaN robustness",
+                    run["attack"], run["n"], run["layer"], zero)  # fmt: skip
     frames.append(
         robustness_rows(
             {**keys, "layer": run["layer"]},

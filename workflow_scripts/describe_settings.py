@@ -9,8 +9,10 @@ from bayeslrp.tables import settings_comparison
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = configure_logging(snakemake)
 
-with open(snakemake.input.paper) as handle:
-    paper = yaml.safe_load(handle)
-table = settings_comparison(snakemake.params.settings, paper)
+presets = {}
+for key in ("defaults", "paper"):
+    with open(snakemake.input[key]) as handle:
+        presets[key] = yaml.safe_load(handle)
+table = settings_comparison(snakemake.params.settings, presets["paper"], presets["defaults"])
 log.info("%d settings differ from the paper's", int(table["differs_from_paper"].sum()))
 io.save_csv(table, snakemake.output.settings)

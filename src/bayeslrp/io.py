@@ -22,6 +22,9 @@ def atomic_path(path: str | os.PathLike):
     """Yield a temporary path beside `path`; rename it onto `path` only on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A job killed with SIGKILL cannot clean up; its rerun removes what it left.
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:

@@ -17,11 +17,20 @@ def topk_indices(heatmaps: torch.Tensor, k: int) -> torch.Tensor:
     return torch.sort(flat, dim=1, descending=True, stable=True).indices[:, :k]
 
 
+def all_zero(heatmaps: torch.Tensor) -> torch.Tensor:
+    """Points whose heatmap carries no relevance at all, [N] bool."""
+    return heatmaps.flatten(1).eq(0).all(1)
+
+
 def lrp_robustness(clean: torch.Tensor, adversarial: torch.Tensor, k: int) -> torch.Tensor:
-    """|Topk(R(x)) ∩ Topk(R(x_adv))| / k per point, [N]."""
+    """|Topk(R(x)) ∩ Topk(R(x_adv))| / k per point, [N].
+
+    Top-k is undefined for an all-zero heatmap (every pixel ties), so a point whose clean
+    or adversarial heatmap is all zero gets NaN instead of an overlap of tie-broken indices.
+    """
     a, b = topk_indices(clean, k), topk_indices(adversarial, k)
-    overlap = (a.unsqueeze(2) == b.unsqueeze(1)).any(2).sum(1)
-    return overlap.to(torch.float64) / k
+    overlap = (a.unsqueeze(2) == b.unsqueeze(1)).any(2).sum(1).to(torch.float64) / k
+    return overlap.masked_fill(all_zero(clean) | all_zero(adversarial), float("nan"))
 
 
 def softmax_robustness(p_clean: torch.Tensor, p_adv: torch.Tensor) -> torch.Tensor:

@@ -101,9 +101,14 @@ def flatten_settings(settings: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
-def settings_comparison(run: dict, paper: dict) -> pd.DataFrame:
-    """Every setting of this run beside the paper's, flagging the ones that differ."""
-    ours, theirs = flatten_settings(run), flatten_settings(paper)
+def settings_comparison(run: dict, paper: dict, defaults: dict | None = None) -> pd.DataFrame:
+    """Every setting of this run beside the paper's, flagging the ones that differ.
+
+    A preset overrides the default config key by key, as Snakemake merges config files,
+    so the paper's settings are `defaults` updated with `paper`.
+    """
+    ours = flatten_settings(run)
+    theirs = {**flatten_settings(defaults or {}), **flatten_settings(paper)}
     rows = [
         {"setting": key, "this_run": ours.get(key, ""), "paper": theirs.get(key, "(default)"),
          "differs_from_paper": key in theirs and ours.get(key) != theirs[key]}

@@ -1,0 +1,99 @@
+"""Killed runs resume to identical tables; reruns are byte-identical; writes are atomic."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import torch
+import yaml
+from conftest import ROOT, SNAKEMAKE
+
+from bayeslrp.io import atomic_path, save_tensors
+
+pytestmark = pytest.mark.workflow
+TABLES = ["robustness.csv", "accuracy.csv", "attacks.csv", "posterior.csv"]
+
+
+@pytest.fixture(scope="module")
+def tiny_config(tmp_path_factory):
+    """The smoke config cut to one dataset and the fc models, so several runs stay cheap."""
+    config = yaml.safe_load((ROOT / "configs" / "smoke.yaml").read_text())
+    config.update(datasets=["fashion_mnist"], models=["fc_det", "fc_hmc"])
+    config["attacks"]["names"] = ["fgsm"]
+    config["lrp"]["layers"] = "output"
+    path = tmp_path_factory.mktemp("config") / "tiny.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def start(workdir, config, *args):
+    cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(config), "--cores", "2", *args]  # fmt: skip
+    log = open(workdir / "snakemake.out", "ab")  # a file: a full pipe would stall the run
+    # Own process group, so SIGKILL reaches snakemake and every job it started.
+    return subprocess.Popen(
+        cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )  # fmt: skip
+
+
+def run(workdir, config, *args):
+    process = start(workdir, config, *args)
+    process.wait(timeout=900)
+    assert process.returncode == 0, (workdir / "snakemake.out").read_text()[-3000:]
+
+
+def tables(workdir):
+    return {name: (workdir / "results/tables" / name).read_bytes() for name in TABLES}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, tiny_config):
+    workdir = tmp_path_factory.mktemp("reference")
+    run(workdir, tiny_config)
+    return tables(workdir)
+
+
+def test_same_config_and_seed_give_byte_identical_tables(tmp_path, tiny_config, reference):
+    run(tmp_path, tiny_config)
+    assert tables(tmp_path) == reference
+
+
+@pytest.mark.parametrize(
+    "kill_when",
+    [
+        "results/posterior/fashion_mnist/fc_det/seed0/weights.pt",
+        "results/attacks/fashion_mnist/fc_hmc/seed0/fgsm_samples2.pt",
+        "results/robustness/fashion_mnist/fc_det/seed0.csv",
+    ],
+)
+def test_killed_run_resumes_to_identical_tables(tmp_path, tiny_config, reference, kill_when):
+    process = start(tmp_path, tiny_config)
+    deadline = time.monotonic() + 600
+    while not (tmp_path / kill_when).exists():
+        assert process.poll() is None, "the run ended before the kill point"
+        assert time.monotonic() < deadline, f"{kill_when} never appeared"
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (tmp_path / "results/tables/robustness.csv").exists()
+    run(tmp_path, tiny_config, "--unlock")
+    run(tmp_path, tiny_config, "--rerun-incomplete")
+    assert tables(tmp_path) == reference
+    leftovers = [p for p in (tmp_path / "results").rglob("*.tmp")]
+    assert leftovers == [], leftovers
+
+
+def test_a_failing_writer_leaves_nothing_behind(tmp_path):
+    target = tmp_path / "out.pt"
+    with pytest.raises(RuntimeError, match="boom"):
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / ".out.pt.123.tmp").write_bytes(b"left by a killed job")
+    save_tensors({"x": torch.ones(2)}, target)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.pt"]
+    assert torch.load(target, weights_only=True)["x"].sum() == 2
