@@ -11,6 +11,20 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+
+
+# Seconds of work each: on a cluster they run on the submitting node, not as jobs.
+localrules:
+    all,
+    tables,
+    figures,
+    select_test_points,
+    sample_vi_posterior,
+    build_tables,
+    describe_settings,
+    plot_robustness,
+
+
 include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/attacks.smk"

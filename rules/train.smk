@@ -13,7 +13,7 @@ rule train_deterministic:
         "benchmarks/train_deterministic/{dataset}/{arch}_det/seed{seed}.tsv"
     conda:
         "../envs/bayeslrp.yaml"
-    threads: workflow.cores
+    threads: 2
     resources:
         mem_mb=4000,
         runtime=60,
@@ -43,7 +43,7 @@ rule fit_vi:
         "benchmarks/fit_vi/{dataset}/{arch}_vi/seed{seed}.tsv"
     conda:
         "../envs/bayeslrp.yaml"
-    threads: workflow.cores
+    threads: 2
     resources:
         mem_mb=4000,
         runtime=120,
@@ -96,7 +96,7 @@ rule run_hmc:
         "benchmarks/run_hmc/{dataset}/{arch}_hmc/seed{seed}.tsv"
     conda:
         "../envs/bayeslrp.yaml"
-    threads: workflow.cores
+    threads: 2
     resources:
         mem_mb=8000,
         runtime=600,

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -35,3 +36,15 @@ def smoke_run(tmp_path_factory) -> Path:
     report = snakemake(workdir, "--report", "results/report.html")
     assert report.returncode == 0, report.stderr[-4000:]
     return workdir
+
+
+@pytest.fixture(scope="session")
+def tiny_config(tmp_path_factory) -> Path:
+    """The smoke config cut to one dataset and the fc models, for tests that run it often."""
+    config = yaml.safe_load((ROOT / "configs" / "smoke.yaml").read_text())
+    config.update(datasets=["fashion_mnist"], models=["fc_det", "fc_hmc"])
+    config["attacks"]["names"] = ["fgsm"]
+    config["lrp"]["layers"] = "output"
+    path = tmp_path_factory.mktemp("config") / "tiny.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path

@@ -7,25 +7,12 @@ import time
 
 import pytest
 import torch
-import yaml
 from conftest import ROOT, SNAKEMAKE
 
 from bayeslrp.io import atomic_path, save_tensors
 
 pytestmark = pytest.mark.workflow
 TABLES = ["robustness.csv", "accuracy.csv", "attacks.csv", "posterior.csv"]
-
-
-@pytest.fixture(scope="module")
-def tiny_config(tmp_path_factory):
-    """The smoke config cut to one dataset and the fc models, so several runs stay cheap."""
-    config = yaml.safe_load((ROOT / "configs" / "smoke.yaml").read_text())
-    config.update(datasets=["fashion_mnist"], models=["fc_det", "fc_hmc"])
-    config["attacks"]["names"] = ["fgsm"]
-    config["lrp"]["layers"] = "output"
-    path = tmp_path_factory.mktemp("config") / "tiny.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
 
 
 def start(workdir, config, *args):
