@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,9 +23,13 @@ def snakemake(workdir: Path, *args: str, config: Path = ROOT / "configs" / "smok
     return subprocess.run(cmd, capture_output=True, text=True, env=env)
 
 
-@pytest.fixture(scope="session")
-def root() -> Path:
-    return ROOT
+@pytest.fixture
+def float64():
+    """Small float64 modules, so comparisons test the algorithm, not rounding."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
 
 
 @pytest.fixture(scope="session")

@@ -7,14 +7,7 @@ from bayeslrp import build_model
 from bayeslrp.attacks import attack, fgsm
 from bayeslrp.posterior import from_state_dict
 
-
-@pytest.fixture(autouse=True)
-def float64():
-    """Small float64 modules, so comparisons test the algorithm, not rounding."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
+pytestmark = pytest.mark.usefixtures("float64")
 
 
 def linear_softmax_model(generator):

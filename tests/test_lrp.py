@@ -8,14 +8,7 @@ from bayeslrp import build_model
 from bayeslrp.lrp import bayesian_relevance, epsilon_lrp, sample_relevance
 from bayeslrp.posterior import from_state_dict, predict_proba, take
 
-
-@pytest.fixture(autouse=True)
-def float64():
-    """Small float64 modules, so comparisons test the algorithm, not rounding."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
+pytestmark = pytest.mark.usefixtures("float64")
 
 
 def slow_epsilon_rule(a, W, b, R_out, eps):

@@ -3,7 +3,7 @@
 import time
 
 from bayeslrp import io
-from bayeslrp.data import to_float_images
+from bayeslrp.data import training_subset
 from bayeslrp.models import build_model
 from bayeslrp.posterior import std_by_layer
 from bayeslrp.runtime import configure_logging, resolve_device, seed_everything, set_threads
@@ -16,10 +16,8 @@ generator = seed_everything(int(snakemake.wildcards.seed))
 device = resolve_device(snakemake.params.device)
 p = snakemake.params
 
-train = io.load_tensors(snakemake.input.train)
-size = p.train_size or len(train["labels"])
-images = to_float_images(train["images"][:size]).to(device)
-labels = train["labels"][:size].to(device)
+images, labels = training_subset(io.load_tensors(snakemake.input.train), p.train_size, device)
+size = len(labels)
 net = build_model(snakemake.wildcards.arch, p.hidden).to(device)
 log.info("VI for %s on %d images, device %s", snakemake.wildcards.arch, size, device)
 

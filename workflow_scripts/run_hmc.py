@@ -3,7 +3,7 @@
 import time
 
 from bayeslrp import io
-from bayeslrp.data import to_float_images
+from bayeslrp.data import training_subset
 from bayeslrp.hmc import run_hmc
 from bayeslrp.models import build_model
 from bayeslrp.posterior import drop_invalid_samples, sample_std, std_by_layer
@@ -17,10 +17,8 @@ seed_everything(seed)
 device = resolve_device(snakemake.params.device)
 h = snakemake.params.hmc
 
-train = io.load_tensors(snakemake.input.train)
-size = min(h["train_size"], len(train["labels"]))
-images = to_float_images(train["images"][:size]).to(device)
-labels = train["labels"][:size].to(device)
+images, labels = training_subset(io.load_tensors(snakemake.input.train), h["train_size"], device)
+size = len(labels)
 net = build_model(snakemake.wildcards.arch, snakemake.params.hidden).to(device)
 log.info("%s for %s on %d images, device %s", h["kernel"], snakemake.wildcards.arch, size, device)
 

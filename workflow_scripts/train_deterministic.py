@@ -3,7 +3,7 @@
 import time
 
 from bayeslrp import io
-from bayeslrp.data import to_float_images
+from bayeslrp.data import training_subset
 from bayeslrp.inference import train_deterministic
 from bayeslrp.models import build_model
 from bayeslrp.posterior import from_state_dict
@@ -16,9 +16,8 @@ generator = seed_everything(int(snakemake.wildcards.seed))
 device = resolve_device(snakemake.params.device)
 p = snakemake.params
 
-train = io.load_tensors(snakemake.input.train)
-size = p.train_size or len(train["labels"])
-images, labels = to_float_images(train["images"][:size]), train["labels"][:size]
+images, labels = training_subset(io.load_tensors(snakemake.input.train), p.train_size, device)
+size = len(labels)
 model = build_model(snakemake.wildcards.arch, p.hidden)
 log.info("training %s on %d images, device %s", snakemake.wildcards.arch, size, device)
 

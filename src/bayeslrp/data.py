@@ -288,3 +288,11 @@ def class_balanced_indices(labels: torch.Tensor, n: int, seed: int) -> torch.Ten
 def to_float_images(images: torch.Tensor) -> torch.Tensor:
     """uint8 [N,28,28] -> float32 [N,1,28,28] in [0, 1]."""
     return images.to(torch.float32).div_(255.0).unsqueeze(1)
+
+
+def training_subset(
+    train: dict[str, torch.Tensor], size: int | None, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first `size` training images (all if None) as float [0, 1] and labels, on device."""
+    size = min(size or len(train["labels"]), len(train["labels"]))
+    return to_float_images(train["images"][:size]).to(device), train["labels"][:size].to(device)

@@ -7,8 +7,6 @@ stage treats all inference methods alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import torch
 from torch import nn
 from torch.func import functional_call, vmap
@@ -50,13 +48,6 @@ def take(posterior: dict[str, torch.Tensor], n: int) -> dict[str, torch.Tensor]:
     if n > available:
         raise ValueError(f"asked for {n} posterior samples, the posterior holds {available}")
     return {name: value[:n] for name, value in posterior.items()}
-
-
-def sample_networks(posterior: dict[str, torch.Tensor], template: nn.Module) -> Iterator[nn.Module]:
-    """Yield `template` loaded with each weight sample in turn (the same module object)."""
-    for s in range(num_samples(posterior)):
-        template.load_state_dict({name: value[s] for name, value in posterior.items()})
-        yield template
 
 
 def stacked_logits(

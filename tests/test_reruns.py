@@ -1,0 +1,66 @@
+"""After a complete smoke run, a changed setting reruns exactly what depends on it."""
+
+import os
+import re
+
+import pytest
+import yaml
+from conftest import ROOT, snakemake
+
+pytestmark = pytest.mark.workflow
+AGGREGATES = {"build_tables", "plot_robustness", "describe_settings", "all"}
+
+
+def planned(workdir, config_path):
+    """(rule, outputs) of every job `snakemake -n` would run."""
+    run = snakemake(workdir, "-n", config=config_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    jobs = re.findall(r"^(?:local)?rule (\w+):\n(?:    .*\n)*?    output: (.*)$",
+                      run.stdout, flags=re.MULTILINE)  # fmt: skip
+    return [(rule, outputs) for rule, outputs in jobs]
+
+
+def changed_config(tmp_path, edit):
+    config = yaml.safe_load((ROOT / "configs" / "smoke.yaml").read_text())
+    edit(config)
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_pgd_steps_rerun_only_pgd_and_what_follows(smoke_run, tmp_path):
+    jobs = planned(
+        smoke_run, changed_config(tmp_path, lambda c: c["attacks"]["pgd"].update(steps=4))
+    )
+    rules = {rule for rule, _ in jobs}
+    assert rules == {"generate_attack", "compute_relevance", "compute_robustness"} | AGGREGATES
+    for rule, outputs in jobs:
+        if rule in ("generate_attack", "compute_relevance"):
+            assert "/pgd_samples" in outputs and "fgsm" not in outputs, outputs
+
+
+def test_lrp_epsilon_reruns_only_relevance_and_what_follows(smoke_run, tmp_path):
+    jobs = planned(smoke_run, changed_config(tmp_path, lambda c: c["lrp"].update(epsilon=0.05)))
+    assert {rule for rule, _ in jobs} == {"explain_clean", "compute_relevance",
+                                          "compute_robustness"} | AGGREGATES  # fmt: skip
+
+
+def test_editing_the_attack_module_reruns_the_rules_that_declare_it(smoke_run):
+    module = ROOT / "src" / "bayeslrp" / "attacks.py"
+    before = module.stat()
+    os.utime(module, (before.st_atime + 10**6, before.st_mtime + 10**6))  # "edited" later
+    try:
+        jobs = planned(smoke_run, ROOT / "configs" / "smoke.yaml")
+    finally:
+        os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))
+    rules = {rule for rule, _ in jobs}
+    assert "generate_attack" in rules and rules <= {"generate_attack", "compute_relevance",
+                                                    "compute_robustness"} | AGGREGATES  # fmt: skip
+    assert not rules & {"train_deterministic", "fit_vi", "run_hmc", "explain_clean"}
+
+
+def test_adding_a_seed_adds_jobs_without_touching_existing_ones(smoke_run, tmp_path):
+    jobs = planned(smoke_run, changed_config(tmp_path, lambda c: c.update(seeds=[0, 1])))
+    per_model = [(rule, out) for rule, out in jobs if rule not in AGGREGATES]
+    assert len(per_model) > 20
+    assert all("seed1" in out for _, out in per_model), per_model[:3]
