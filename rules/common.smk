@@ -96,7 +96,12 @@ def epochs(section):
 
 
 def hidden(wildcards):
-    return config["hidden"][wildcards.dataset]
+    """H of the job's network: per dataset, optionally per architecture."""
+    value = config["hidden"][wildcards.dataset]
+    if isinstance(value, dict):
+        arch = wildcards.arch if "arch" in wildcards.keys() else wildcards.model.split("_")[0]
+        value = value[arch]
+    return value
 
 
 def model_runs():

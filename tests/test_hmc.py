@@ -27,6 +27,9 @@ def test_nuts_recovers_the_gaussian_posterior():
     assert diagnostics["ess_min"] > 200
     assert diagnostics["rhat_max"] < 1.05
     assert all(c["divergences"] == 0 for c in diagnostics["chains"])
+    # Statistics of the sampling phase, read before Pyro resets the kernel.
+    assert all(0.5 < c["acceptance_rate"] <= 1 for c in diagnostics["chains"])
+    assert all(c["step_size"] > 0 for c in diagnostics["chains"])
 
 
 def test_fixed_length_hmc_also_recovers_it_and_is_seeded():

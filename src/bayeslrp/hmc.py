@@ -68,7 +68,17 @@ def run_hmc(
             step_size, max_tree_depth, num_steps, target_accept,
         )  # fmt: skip
 
-        def progress(k, _params, stage, i, chain=chain):
+        # Pyro resets the kernel's statistics when the run ends, so they are read here,
+        # during sampling; acceptance is the running mean over the sampling phase.
+        stats = {"acceptance_rate": float("nan"), "step_size": float("nan"), "divergences": 0}
+
+        def progress(k, _params, stage, i, chain=chain, stats=stats):
+            if stage == "Sample":
+                stats.update(
+                    acceptance_rate=float(k._mean_accept_prob),
+                    step_size=float(k.step_size),
+                    divergences=len(k._divergences),
+                )
             if (i + 1) % log_every == 0:
                 log.info("chain %d %s %d: step size %.3g, acceptance %.3f, divergences %d",
                          chain, stage, i + 1, k.step_size, k._mean_accept_prob,
@@ -81,12 +91,7 @@ def run_hmc(
         seconds = time.perf_counter() - start
         draws = mcmc.get_samples()
         chains.append({n: draws[site_name(n)][::thinning].detach().cpu() for n in names})
-        per_chain.append({
-            "acceptance_rate": float(hmc_kernel._mean_accept_prob),
-            "step_size": float(hmc_kernel.step_size),
-            "divergences": len(hmc_kernel._divergences),
-            "seconds": seconds,
-        })  # fmt: skip
+        per_chain.append({**stats, "seconds": seconds})
         log.info("chain %d done in %.1f s: %s", chain, seconds, per_chain[-1])
     stacked = {n: torch.stack([c[n] for c in chains]) for n in names}  # [chains, S, ...]
     return {n: v.flatten(0, 1) for n, v in stacked.items()}, {
