@@ -20,6 +20,7 @@ rule generate_attack:
         # Only this attack's settings, so changing PGD's steps reruns PGD jobs alone.
         settings=lambda w: config["attacks"][w.attack],
         bayes=config["attacks"]["bayes"],
+        chunk=config["attacks"]["chunk"],
         device=config["device"],
     script:
         "../workflow_scripts/generate_attack.py"

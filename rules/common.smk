@@ -99,7 +99,11 @@ def hidden(wildcards):
     """H of the job's network: per dataset, optionally per architecture."""
     value = config["hidden"][wildcards.dataset]
     if isinstance(value, dict):
-        arch = wildcards.arch if "arch" in wildcards.keys() else wildcards.model.split("_")[0]
+        arch = (
+            wildcards.arch
+            if "arch" in wildcards.keys()
+            else wildcards.model.split("_")[0]
+        )
         value = value[arch]
     return value
 

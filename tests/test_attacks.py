@@ -117,9 +117,11 @@ def test_bayesian_attacks_over_identical_samples_equal_the_det_attack(bayes, nam
     x, y = _batch(6)
     repeated = {k: v.repeat(5, *[1] * (v.dim() - 1)) for k, v in single.items()}
     settings = dict(attack=name, epsilon=0.1, steps=3, step_size=0.02)
+    expected = attack(model, single, x, y, **settings)
+    torch.testing.assert_close(attack(model, repeated, x, y, bayes=bayes, **settings), expected)
+    # one sample at a time (chunk 1, a plain loop) gives the same attack as vmap chunks
     torch.testing.assert_close(
-        attack(model, repeated, x, y, bayes=bayes, **settings),
-        attack(model, single, x, y, **settings),
+        attack(model, repeated, x, y, bayes=bayes, chunk=1, **settings), expected
     )
 
 

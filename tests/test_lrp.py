@@ -141,9 +141,12 @@ def test_vectorised_sample_heatmaps_equal_one_network_at_a_time(arch, layers):
     for layer in layers:
         for start in ("max_unit", "all_units"):
             fast = sample_relevance(model, posterior, x, layer, 0.1, inner_start=start, chunk=2)
+            loop = sample_relevance(model, posterior, x, layer, 0.1, inner_start=start, chunk=1)
             for s in range(5):
                 model.load_state_dict({k: v[s] for k, v in posterior.items()})
-                torch.testing.assert_close(fast[s], epsilon_lrp(model, x, layer, 0.1, None, start))
+                expected = epsilon_lrp(model, x, layer, 0.1, None, start)
+                torch.testing.assert_close(fast[s], expected)
+                torch.testing.assert_close(loop[s], expected)
 
 
 def test_bayesian_mean_over_identical_samples_equals_the_deterministic_heatmap():

@@ -7,6 +7,7 @@ from bayeslrp.posterior import (
     drop_invalid_samples,
     predict_proba,
     predict_proba_prefixes,
+    stacked_logits,
     take,
 )
 
@@ -27,6 +28,8 @@ def test_predictive_is_the_mean_softmax_over_samples():
          .softmax(-1) for s in range(7)]
     ).mean(0)  # fmt: skip
     torch.testing.assert_close(predict_proba(model, posterior, x, batch_size=2), expected)
+    per_sample = stacked_logits(model, posterior, x, chunk=1).softmax(-1).mean(0)
+    torch.testing.assert_close(per_sample, expected)
 
 
 def test_prefix_predictions_equal_direct_computation():

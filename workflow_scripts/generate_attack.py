@@ -28,7 +28,7 @@ log.info(
 
 adversarial = attack(
     model, weights, points["images"].to(device), points["labels"].to(device),
-    attack=w.attack, bayes=p.bayes, generator=torch.Generator().manual_seed(int(w.seed)),
+    attack=w.attack, bayes=p.bayes, chunk=p.chunk, generator=torch.Generator().manual_seed(int(w.seed)),
     log=log, **settings,
 ).cpu()  # fmt: skip
 if not torch.isfinite(adversarial).all():

@@ -53,10 +53,10 @@ def project(x_adv: torch.Tensor, x: torch.Tensor, epsilon: float) -> torch.Tenso
     return torch.minimum(torch.maximum(x_adv, x - epsilon), x + epsilon).clamp(0.0, 1.0)
 
 
-def _pgd_steps(model, posterior, x, y, epsilon, steps, step_size, start, per_sample):
+def _pgd_steps(model, posterior, x, y, epsilon, steps, step_size, start, per_sample, chunk):
     x_adv = start
     for _ in range(steps):
-        grad = loss_gradient(model, posterior, x_adv, y, per_sample_inputs=per_sample)
+        grad = loss_gradient(model, posterior, x_adv, y, per_sample, chunk)
         x_adv = project(x_adv + step_size * grad.sign(), x, epsilon).detach()
     return x_adv
 
@@ -74,6 +74,7 @@ def attack_batch(
     random_start: bool = False,
     bayes: str = "expected_gradient",
     generator: torch.Generator | None = None,
+    chunk: int = 16,
 ) -> torch.Tensor:
     """Adversarial examples for one batch of images.
 
@@ -92,7 +93,9 @@ def attack_batch(
     if random_start:
         noise = torch.rand(target.shape, generator=generator, dtype=x.dtype).to(x.device)
         start = project(target + (2 * noise - 1) * epsilon, target, epsilon)
-    x_adv = _pgd_steps(model, posterior, target, y, epsilon, steps, step_size, start, per_sample)
+    x_adv = _pgd_steps(
+        model, posterior, target, y, epsilon, steps, step_size, start, per_sample, chunk
+    )
     if per_sample:
         x_adv = project(x_adv.mean(0), x, epsilon)
     return x_adv

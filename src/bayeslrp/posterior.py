@@ -63,10 +63,16 @@ def stacked_logits(
     (`per_sample_inputs`). `vmap` over `functional_call` runs a chunk of samples as one
     batched computation, differentiable with respect to `x` (the attacks need that).
     """
-    call = vmap(
-        lambda params, inputs: functional_call(model, params, (inputs,)),
-        in_dims=(0, 0 if per_sample_inputs else None),
-    )
+
+    def one(params, inputs):
+        return functional_call(model, params, (inputs,))
+
+    if chunk == 1:  # a plain loop: on a CPU, faster than vmap for conv nets
+        return torch.stack([
+            one({k: v[s] for k, v in posterior.items()}, x[s] if per_sample_inputs else x)
+            for s in range(num_samples(posterior))
+        ])  # fmt: skip
+    call = vmap(one, in_dims=(0, 0 if per_sample_inputs else None))
     size = num_samples(posterior)
     parts = [
         call(
