@@ -20,11 +20,20 @@ from plotnine import (
 from bayeslrp.models import output_layer
 
 
-def model_label(frame: pd.DataFrame) -> pd.Series:
-    """`fc det` for deterministic nets, `fc vi n=10` for Bayesian ones."""
+def ordered(values: pd.Series, order_by: pd.DataFrame) -> pd.Categorical:
+    """`values` as a categorical whose levels follow the rows of `order_by` (sorted)."""
+    levels = values.loc[order_by.sort_values(list(order_by.columns)).index].unique()
+    return pd.Categorical(values, categories=levels, ordered=True)
+
+
+def model_label(frame: pd.DataFrame) -> pd.Categorical:
+    """`fc det` for deterministic nets, `fc vi n=10` for Bayesian ones, in a natural order."""
     base = frame["arch"] + " " + frame["inference"]
     bayes = frame["inference"] != "det"
-    return base.where(~bayes, base + " n=" + frame["n_samples"].astype(str))
+    label = base.where(~bayes, base + " n=" + frame["n_samples"].astype(str))
+    return ordered(
+        label, frame[["arch", "n_samples"]].assign(bayes=bayes)[["arch", "bayes", "n_samples"]]
+    )
 
 
 def robustness_distributions(robustness: pd.DataFrame) -> ggplot:
@@ -34,7 +43,7 @@ def robustness_distributions(robustness: pd.DataFrame) -> ggplot:
     frame = frame.assign(
         model=model_label(frame),
         outcome=frame["attack_success"].map({True: "attack succeeded", False: "attack failed"}),
-        panel_k="k = " + frame["k"].astype(str),
+        panel_k=ordered("k = " + frame["k"].astype(str), frame[["k"]]),
         panel_data=frame["dataset"] + ", " + frame["attack"],
     )
     return (
@@ -50,6 +59,8 @@ def robustness_distributions(robustness: pd.DataFrame) -> ggplot:
             title="Top-k overlap of clean and adversarial LRP heatmaps per test point",
         )
         + theme_bw()
-        + theme(figure_size=(9, 2.6 * frame["panel_data"].nunique() + 1.2),
-                legend_position="bottom", axis_text_x=element_text(rotation=20))
+        + theme(figure_size=(3.5 + 0.35 * frame["model"].nunique() * frame["k"].nunique(),
+                             2.6 * frame["panel_data"].nunique() + 1.8),
+                legend_position="bottom",
+                axis_text_x=element_text(rotation=45, ha="right"))
     )  # fmt: skip
