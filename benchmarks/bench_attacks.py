@@ -33,6 +33,7 @@ def main():
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--images", type=int, default=500)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--chunk", type=int, default=16, help="samples per vmap batch (1 = loop)")
     parser.add_argument("--naive-samples", type=int, default=10, help="samples for the slow loop")
     args = parser.parse_args()
     torch.manual_seed(0)
@@ -55,7 +56,9 @@ def main():
     settings = dict(attack="pgd", epsilon=0.25, steps=args.steps, step_size=0.01,
                     random_start=True, generator=torch.Generator().manual_seed(0))  # fmt: skip
     attack(model, posterior, x[:50], y[:50], **{**settings, "steps": 1})  # warm up
-    t_ours = timed(lambda: attack(model, posterior, x, y, batch_size=args.images, **settings))
+    t_ours = timed(
+        lambda: attack(model, posterior, x, y, batch_size=args.images, chunk=args.chunk, **settings)
+    )
 
     def naive():
         for s in range(args.naive_samples):
