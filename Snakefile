@@ -37,6 +37,7 @@ rule all:
     default_target: True
     input:
         rules.build_tables.output,
+        rules.describe_settings.output,
         rules.plot_robustness.output,
 
 

@@ -18,7 +18,7 @@ rule generate_attack:
     params:
         hidden=hidden,
         # Only this attack's settings, so changing PGD's steps reruns PGD jobs alone.
-        settings=lambda w: config["attacks"][w.attack],
+        settings=lambda w: canonical(config["attacks"][w.attack]),
         bayes=config["attacks"]["bayes"],
         chunk=config["attacks"]["chunk"],
         device=config["device"],

@@ -76,6 +76,17 @@ def explained_layers(model):
     return [output_layer(arch)]
 
 
+def canonical(settings):
+    """`settings` with keys sorted at every level.
+
+    Snakemake compares params as written, so the same values in another key order (a
+    reordered YAML file, a merged preset) would otherwise rerun the rule.
+    """
+    if isinstance(settings, dict):
+        return {key: canonical(settings[key]) for key in sorted(settings)}
+    return settings
+
+
 def lrp_settings(wildcards):
     """The LRP keys a heatmap depends on (not topk: that only affects the tables)."""
     return {k: config["lrp"][k] for k in ("epsilon", "inner_start", "backend", "chunk")}

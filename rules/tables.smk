@@ -98,6 +98,6 @@ rule describe_settings:
         mem_mb=1000,
         runtime=5,
     params:
-        settings=config,
+        settings=canonical(config),
     script:
         "../workflow_scripts/describe_settings.py"

@@ -102,7 +102,7 @@ rule run_hmc:
         runtime=600,
     params:
         hidden=hidden,
-        hmc=config["hmc"],
+        hmc=canonical(config["hmc"]),
         device=config["device"],
     script:
         "../workflow_scripts/run_hmc.py"

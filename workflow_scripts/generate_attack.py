@@ -26,10 +26,10 @@ log.info(
     "%s %s, %d points, %s samples, %s", w.attack, settings, len(points["labels"]), w.n, p.bayes
 )
 
+generator = torch.Generator().manual_seed(int(w.seed))
 adversarial = attack(
     model, weights, points["images"].to(device), points["labels"].to(device),
-    attack=w.attack, bayes=p.bayes, chunk=p.chunk, generator=torch.Generator().manual_seed(int(w.seed)),
-    log=log, **settings,
+    attack=w.attack, bayes=p.bayes, chunk=p.chunk, generator=generator, log=log, **settings,
 ).cpu()  # fmt: skip
 if not torch.isfinite(adversarial).all():
     raise FloatingPointError(f"{w.attack} produced NaN/inf adversarials for {w.model} n={w.n}")
