@@ -92,23 +92,10 @@ def lrp_settings(wildcards):
     return {k: config["lrp"][k] for k in ("epsilon", "inner_start", "backend", "chunk")}
 
 
-def epochs(section):
-    """Epochs of `section` (det or vi) for a job: an int, or per dataset (and per arch)."""
-
-    def resolve(wildcards):
-        value = config[section]["epochs"]
-        if isinstance(value, dict):
-            value = value[wildcards.dataset]
-        if isinstance(value, dict):
-            value = value[wildcards.arch]
-        return value
-
-    return resolve
-
-
-def hidden(wildcards):
-    """H of the job's network: per dataset, optionally per architecture."""
-    value = config["hidden"][wildcards.dataset]
+def for_job(value, wildcards):
+    """A setting given once, per dataset, or per dataset and architecture, for one job."""
+    if isinstance(value, dict):
+        value = value[wildcards.dataset]
     if isinstance(value, dict):
         arch = (
             wildcards.arch
@@ -117,6 +104,16 @@ def hidden(wildcards):
         )
         value = value[arch]
     return value
+
+
+def epochs(section):
+    """Epochs of `section` (det or vi) for a job."""
+    return lambda wildcards: for_job(config[section]["epochs"], wildcards)
+
+
+def hidden(wildcards):
+    """H of the job's network."""
+    return for_job(config["hidden"], wildcards)
 
 
 def model_runs():
