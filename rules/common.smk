@@ -30,6 +30,12 @@ def check_config(config):
             f"keeps hmc.num_samples * hmc.num_chains = {hmc_samples}; raise hmc.num_samples "
             f"or lower n_samples"
         )
+    for key in ("k", "k_correlation"):
+        if config["claims"][key] not in config["lrp"]["topk"]:
+            raise ValueError(
+                f"claims.{key} = {config['claims'][key]} is not one of lrp.topk "
+                f"{config['lrp']['topk']}; add it to lrp.topk or change claims.{key}"
+            )
     for dataset in config["datasets"]:
         if (
             not config["data"]["search_paths"][dataset]
@@ -90,6 +96,23 @@ def canonical(settings):
 def lrp_settings(wildcards):
     """The LRP keys a heatmap depends on (not topk: that only affects the tables)."""
     return {k: config["lrp"][k] for k in ("epsilon", "inner_start", "backend", "chunk")}
+
+
+def sample_robustness_settings(wildcards):
+    """Top-k settings, for the relevance rule only where it scores samples one by one.
+
+    With the default mean_heatmap metric a top-k change reruns the tables, not LRP.
+    """
+    if config["metrics"]["bayes_robustness"] != "mean_of_robustness" or wildcards.n == "1":
+        return None
+    return {"topk": config["lrp"]["topk"], "topk_mode": config["lrp"]["topk_mode"]}
+
+
+def sample_robustness_modules():
+    """The metrics module is relevance code only where samples are scored one by one."""
+    if config["metrics"]["bayes_robustness"] == "mean_of_robustness":
+        return ["metrics"]
+    return []
 
 
 def for_job(value, wildcards):

@@ -30,7 +30,9 @@ rule compute_relevance:
         weights=posterior_for,
         adversarial=rules.generate_attack.output.adversarial,
         clean=rules.explain_clean.output.relevance,
-        code=package_modules("lrp", "models", "posterior", "io", "runtime"),
+        code=package_modules(
+            "lrp", "models", "posterior", "io", "runtime", *sample_robustness_modules()
+        ),
     output:
         relevance="results/relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.pt",
     log:
@@ -46,6 +48,7 @@ rule compute_relevance:
     params:
         hidden=hidden,
         lrp=lrp_settings,
+        sample_robustness=sample_robustness_settings,
         device=config["device"],
     script:
         "../workflow_scripts/compute_relevance.py"

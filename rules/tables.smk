@@ -22,6 +22,7 @@ rule compute_robustness:
         hidden=hidden,
         runs=lambda w: evaluation_runs(w.model),
         topk=config["lrp"]["topk"],
+        topk_mode=config["lrp"]["topk_mode"],
     script:
         "../workflow_scripts/compute_robustness.py"
 

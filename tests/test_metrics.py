@@ -1,7 +1,13 @@
 import pytest
 import torch
 
-from bayeslrp.metrics import lrp_robustness, softmax_robustness, topk_indices
+from bayeslrp.metrics import (
+    lrp_robustness,
+    mean_sample_robustness,
+    perturbed,
+    softmax_robustness,
+    topk_indices,
+)
 
 
 def test_topk_overlap_on_hand_made_heatmaps():
@@ -36,3 +42,50 @@ def test_all_zero_heatmaps_get_nan_not_a_tie_broken_rank():
     adversarial = torch.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [3.0, 1.0, 2.0]])
     robustness = lrp_robustness(clean, adversarial, 1)
     assert robustness[:2].isnan().all() and robustness[2].item() == 1.0
+
+
+def test_topk_modes_on_a_hand_made_heatmap():
+    heat = torch.tensor([[0.5, -3.0, 2.0, -0.1, 1.0, -2.0]])
+    assert topk_indices(heat, 2, "signed").tolist() == [[2, 4]]
+    assert topk_indices(heat, 2, "absolute").tolist() == [[1, 2]]
+    # split: the k // 2 most positive, then the k - k // 2 most negative.
+    assert topk_indices(heat, 4, "split").tolist() == [[2, 4, 1, 5]]
+    assert topk_indices(heat, 3, "split").tolist() == [[2, 1, 5]]
+    with pytest.raises(ValueError, match="topk_mode 'largest'"):
+        topk_indices(heat, 2, "largest")
+
+
+def test_robustness_depends_on_the_topk_mode():
+    clean = torch.tensor([[3.0, 2.0, -5.0, -4.0, 0.0, 0.0]])
+    adversarial = torch.tensor([[3.0, 0.0, -5.0, 0.0, 2.0, -4.0]])
+    # signed top-2: {0, 1} vs {0, 4}; absolute: {2, 3} vs {2, 5}; split (1+1): {0, 2} vs {0, 2}.
+    assert lrp_robustness(clean, adversarial, 2, "signed").item() == 0.5
+    assert lrp_robustness(clean, adversarial, 2, "absolute").item() == 0.5
+    assert lrp_robustness(clean, adversarial, 2, "split").item() == 1.0
+
+
+def test_mean_of_sample_robustness_averages_each_samples_own_overlap():
+    clean = torch.tensor([[[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]]])  # [S=2, N=1, 3]
+    adversarial = clean.clone()
+    scores = mean_sample_robustness([(clean[:1], adversarial[:1]), (clean[1:], adversarial[1:])], [1])
+    assert scores.tolist() == [[1.0]]
+    broken = torch.tensor([[[0.0, 0.0, 1.0]], [[0.0, 1.0, 0.0]]])
+    scores = mean_sample_robustness([(clean, broken)], [1, 2])
+    # k=1: sample 0 {0} vs {2} -> 0, sample 1 -> 1; k=2 (ties by index): {0,1} vs {2,0}
+    # -> 1/2, sample 1 -> 1.
+    assert scores[:, 0].tolist() == [0.5, 0.75]
+
+
+def test_mean_of_sample_robustness_skips_all_zero_samples():
+    clean = torch.tensor([[[1.0, 0.0]], [[0.0, 0.0]]])
+    scores = mean_sample_robustness([(clean, clean)], [1])
+    assert scores.tolist() == [[1.0]]
+    assert mean_sample_robustness([(clean[1:], clean[1:])], [1]).isnan().all()
+
+
+def test_perturbed_flags_inputs_the_attack_moved():
+    x = torch.zeros(3, 1, 2, 2)
+    x_adv = x.clone()
+    x_adv[1, 0, 0, 0] = 1e-3
+    x_adv[2, 0, 1, 1] = 1e-8  # below the tolerance: a masked gradient's non-move
+    assert perturbed(x, x_adv).tolist() == [False, True, False]

@@ -29,9 +29,22 @@ def test_robustness_rows_have_every_point_and_k():
     p = torch.tensor([[0.6, 0.4], [0.1, 0.9]])
     keys = {"dataset": "mnist", "arch": "fc", "inference": "det", "seed": 0, "attack": "fgsm",
             "epsilon": 0.25, "n_samples": 1, "layer": 5}  # fmt: skip
-    rows = robustness_rows(keys, torch.tensor([0, 1]), p, p.flip(1), heat, heat, [1, 3])
+    moved = torch.tensor([True, False])
+    rows = robustness_rows(keys, torch.tensor([0, 1]), p, p.flip(1), heat, heat, [1, 3], moved)
     assert list(rows.columns) == ROBUSTNESS_COLUMNS and len(rows) == 4
     assert rows["lrp_robustness"].eq(1.0).all() and rows["attack_success"].all()
+    assert rows["perturbed"].tolist() == [True, False, True, False]
+
+
+def test_robustness_rows_take_per_sample_scores_when_given():
+    heat = torch.arange(8.0).view(2, 1, 2, 2)
+    p = torch.tensor([[0.6, 0.4], [0.1, 0.9]])
+    scores = torch.tensor([[0.25, 0.5], [0.75, 1.0]])  # [k, point]
+    keys = {"dataset": "mnist", "arch": "fc", "inference": "vi", "seed": 0, "attack": "fgsm",
+            "epsilon": 0.25, "n_samples": 10, "layer": 5}  # fmt: skip
+    rows = robustness_rows(keys, torch.tensor([0, 1]), p, p, heat, heat, [1, 3],
+                           torch.tensor([True, True]), sample_robustness=scores)  # fmt: skip
+    assert rows["lrp_robustness"].tolist() == [0.25, 0.5, 0.75, 1.0]
 
 
 def test_posterior_rows_are_long_format():

@@ -3,7 +3,7 @@
 import pandas as pd
 
 from bayeslrp import io
-from bayeslrp.metrics import all_zero
+from bayeslrp.metrics import all_zero, perturbed
 from bayeslrp.models import build_model, split_model_name
 from bayeslrp.posterior import check_posterior, predict_proba, take
 from bayeslrp.runtime import configure_logging
@@ -37,6 +37,10 @@ for run, attack_path, relevance_path in zip(
         log.info("%s n=%d: %s", run["attack"], run["n"], attack_rows[-1])
     p_clean, p_adv = predictions[run["attack"], run["n"]]
     heat = io.load_tensors(relevance_path)
+    sample_robustness = heat.get("sample_robustness")  # metrics: mean_of_robustness
+    if sample_robustness is not None and heat["topk"].tolist() != list(p.topk):
+        raise ValueError(f"{relevance_path} was scored for k in {heat['topk'].tolist()}, "
+                         f"not lrp.topk {list(p.topk)}; rerun its rule")  # fmt: skip
     zero = (all_zero(heat["clean"]) | all_zero(heat["adversarial"])).sum().item()
     if zero:
         log.warning("%s n=%d layer %d: %d points with an all-zero heatmap get NaN robustness",
@@ -50,6 +54,9 @@ for run, attack_path, relevance_path in zip(
             heat["clean"],
             heat["adversarial"],
             p.topk,
+            perturbed(x, attack["adversarial"]),
+            p.topk_mode,
+            sample_robustness,
         )  # fmt: skip
     )
 io.save_csv(pd.concat(frames, ignore_index=True), snakemake.output.robustness)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import torch
 
-from bayeslrp.metrics import lrp_robustness, softmax_robustness
+from bayeslrp.metrics import lrp_robustness, perturbed, softmax_robustness
 
+# DESIGN.md's columns, then `perturbed`: whether the attack moved the input at all.
 ROBUSTNESS_COLUMNS = [
     "dataset", "arch", "inference", "seed", "attack", "epsilon", "n_samples", "layer", "k",
     "point", "label", "pred_clean", "pred_adv", "attack_success", "softmax_robustness",
-    "lrp_robustness",
+    "lrp_robustness", "perturbed",
 ]  # fmt: skip
 
 
@@ -22,11 +24,16 @@ def robustness_rows(
     heat_clean: torch.Tensor,
     heat_adv: torch.Tensor,
     ks: list[int],
+    moved: torch.Tensor,
+    topk_mode: str = "signed",
+    sample_robustness: torch.Tensor | None = None,
 ) -> pd.DataFrame:
     """Rows for one (model, seed, attack, n, layer): every k and every test point.
 
     `keys` holds the columns shared by all rows (dataset, arch, inference, seed, attack,
-    epsilon, n_samples, layer).
+    epsilon, n_samples, layer); `moved` [N] marks the points the attack perturbed. The
+    LRP robustness is that of the mean heatmaps, or, given `sample_robustness`
+    [len(ks), N], the mean over samples of each sample's own robustness.
     """
     pred_clean, pred_adv = p_clean.argmax(1), p_adv.argmax(1)
     per_point = {
@@ -36,14 +43,16 @@ def robustness_rows(
         "pred_adv": pred_adv.numpy(),
         "attack_success": (pred_clean != pred_adv).numpy(),
         "softmax_robustness": softmax_robustness(p_clean, p_adv).double().numpy(),
+        "perturbed": moved.numpy(),
     }
+    if sample_robustness is None:
+        scores = [lrp_robustness(heat_clean, heat_adv, k, topk_mode) for k in ks]
+    else:
+        scores = list(sample_robustness.double())
     frames = [
-        pd.DataFrame(
-            {**keys, "k": k, **per_point,
-             "lrp_robustness": lrp_robustness(heat_clean, heat_adv, k).numpy()}
-        )
-        for k in ks
-    ]  # fmt: skip
+        pd.DataFrame({**keys, "k": k, **per_point, "lrp_robustness": score.numpy()})
+        for k, score in zip(ks, scores, strict=True)
+    ]
     return pd.concat(frames, ignore_index=True)[ROBUSTNESS_COLUMNS]
 
 
@@ -75,7 +84,8 @@ def attack_summary(
     p_clean: torch.Tensor,
     p_adv: torch.Tensor,
 ) -> dict:
-    """One row of attacks.csv: success rate, perturbation sizes, clean/adversarial accuracy."""
+    """One row of attacks.csv: success rate, perturbation sizes, clean/adversarial accuracy,
+    and the fraction of inputs the attack left unchanged (a sign of gradient masking)."""
     delta = (x_adv - x).flatten(1).double()
     pred_clean, pred_adv = p_clean.argmax(1), p_adv.argmax(1)
     return {
@@ -84,6 +94,7 @@ def attack_summary(
         "success_rate": (pred_clean != pred_adv).double().mean().item(),
         "linf_mean": delta.abs().amax(1).mean().item(),
         "l2_mean": delta.norm(dim=1).mean().item(),
+        "unchanged_fraction": (~perturbed(x, x_adv)).double().mean().item(),
         "clean_accuracy": (pred_clean == labels).double().mean().item(),
         "adversarial_accuracy": (pred_adv == labels).double().mean().item(),
     }
@@ -114,4 +125,48 @@ def settings_comparison(run: dict, paper: dict, defaults: dict | None = None) ->
          "differs_from_paper": key in theirs and ours.get(key) != theirs[key]}
         for key in sorted(ours.keys() | theirs.keys())
     ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+SUMMARY_KEYS = ["dataset", "arch", "inference", "attack", "n_samples", "layer", "k"]
+
+
+def _mean_interval(values: np.ndarray, n_boot: int, confidence: float, rng) -> tuple:
+    """Percentile bootstrap interval of the mean, vectorised over resamples."""
+    if len(values) == 0:
+        return np.nan, np.nan
+    means = values[rng.integers(len(values), size=(n_boot, len(values)))].mean(1)
+    alpha = 1 - confidence
+    return tuple(np.quantile(means, [alpha / 2, 1 - alpha / 2]))
+
+
+def robustness_summary(
+    robustness: pd.DataFrame, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> pd.DataFrame:
+    """Median, quartiles and mean with a bootstrap interval of each robustness metric.
+
+    One row per (model, attack, n, layer, k, metric, subset), seeds and points pooled;
+    subset `all` = every point, `perturbed` = points the attack moved, `attack_failed` =
+    points whose prediction the attack did not change. NaN scores are left out and counted.
+    """
+    rng = np.random.default_rng(seed)
+    subsets = {"all": slice(None), "perturbed": robustness["perturbed"],
+               "attack_failed": ~robustness["attack_success"]}  # fmt: skip
+    rows = []
+    for subset, keep in subsets.items():
+        for keys, group in robustness[keep].groupby(SUMMARY_KEYS, sort=True):
+            for metric in ("lrp_robustness", "softmax_robustness"):
+                values = group[metric].to_numpy(dtype=float)
+                valid = values[~np.isnan(values)]
+                low, high = _mean_interval(valid, n_boot, confidence, rng)
+                rows.append({
+                    **dict(zip(SUMMARY_KEYS, keys, strict=True)), "metric": metric,
+                    "subset": subset, "n_seeds": group["seed"].nunique(), "count": len(valid),
+                    "nan_count": len(values) - len(valid),
+                    "median": np.median(valid) if len(valid) else np.nan,
+                    "q25": np.quantile(valid, 0.25) if len(valid) else np.nan,
+                    "q75": np.quantile(valid, 0.75) if len(valid) else np.nan,
+                    "mean": valid.mean() if len(valid) else np.nan,
+                    "mean_ci_low": low, "mean_ci_high": high,
+                })  # fmt: skip
     return pd.DataFrame(rows)

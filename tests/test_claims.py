@@ -1,0 +1,127 @@
+"""Claims C1-C5 on synthetic robustness tables built so that each verdict is known."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayeslrp.claims import CLAIM_COLUMNS, claims_breakdown, claims_table, evaluate_claims, verdict
+from bayeslrp.models import LEARNABLE_LAYERS, output_layer
+from bayeslrp.tables import robustness_summary
+
+SETTINGS = {"k": 10, "k_correlation": 100, "c1_max": 0.5, "c2_min": 0.8, "c3_min": 0.0,
+            "c4_min": 0.0, "c5_min": 0.0, "confidence": 0.95, "bootstrap": 200,
+            "bootstrap_seed": 0}  # fmt: skip
+
+
+def synthetic_table(seeds=(0, 1, 2), points=60, bayes_follows_softmax=False):
+    """Robustness rows where: det is low (C1 holds), Bayesian at n=100 is near 1 (C2 holds),
+    Bayesian grows with n (C3 holds), VI is wide in inner layers and HMC is not (C4 holds),
+    det robustness tracks softmax robustness and Bayesian does not (C5 fails) unless
+    `bayes_follows_softmax`."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for seed in seeds:
+        for model, ns in (("fc_det", [1]), ("conv_det", [1]), ("fc_hmc", [10, 50, 100]),
+                          ("conv_vi", [10, 50, 100])):  # fmt: skip
+            arch, inference = model.split("_")
+            for n in ns:
+                for layer in LEARNABLE_LAYERS[arch]:
+                    inner = layer != output_layer(arch)
+                    for k in (10, 100):
+                        softmax = rng.uniform(0.3, 1.0, points)
+                        noise = rng.uniform(-0.05, 0.05, points)
+                        if inference == "det":
+                            lrp = 0.2 + 0.2 * (softmax - 0.3) + noise
+                        else:
+                            base = 0.75 + 0.2 * n / 100  # 0.77, 0.85, 0.95
+                            spread = 0.3 if inference == "vi" and inner else 0.02
+                            lrp = base + rng.uniform(-spread, spread, points)
+                            if bayes_follows_softmax:
+                                lrp = 0.5 + 0.5 * softmax + noise
+                        rows.append(pd.DataFrame({
+                            "dataset": "mnist", "arch": arch, "inference": inference,
+                            "seed": seed, "attack": "fgsm", "epsilon": 0.25, "n_samples": n,
+                            "layer": layer, "k": k, "point": np.arange(points), "label": 0,
+                            "pred_clean": 0, "pred_adv": np.arange(points) % 3 == 0,
+                            "attack_success": np.arange(points) % 3 == 0,
+                            "softmax_robustness": softmax,
+                            "lrp_robustness": np.clip(lrp, 0, 1), "perturbed": True,
+                        }))  # fmt: skip
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_claims_on_a_table_built_so_that_c1_to_c4_hold_and_c5_fails():
+    claims = evaluate_claims(synthetic_table(), SETTINGS).set_index("claim")
+    assert list(claims.reset_index().columns) == CLAIM_COLUMNS
+    assert claims["verdict"].to_dict() == {
+        "C1": "supported", "C2": "supported", "C3": "supported", "C4": "supported",
+        "C5": "not supported",
+    }  # fmt: skip
+    # det: 0.2 + 0.2 (softmax - 0.3) with softmax ~ U(0.3, 1): median 0.2 + 0.2 * 0.35
+    assert claims.loc["C1", "value"] == pytest.approx(0.27, abs=0.02)
+    assert claims.loc["C2", "value"] == pytest.approx(0.95, abs=0.01)
+    # (C3's interval is near-degenerate here: n alone orders the Bayesian scores)
+    assert (claims["ci_low"] <= claims["value"] + 1e-3).all()
+    assert (claims["value"] <= claims["ci_high"] + 1e-3).all()
+    assert (claims["n_seeds"] == 3).all()
+    assert claims.loc["C2", "p_value"] < 1e-6  # Bayesian far above det
+
+
+def test_c5_holds_when_bayesian_robustness_follows_softmax_robustness():
+    claims = evaluate_claims(synthetic_table(bayes_follows_softmax=True), SETTINGS)
+    assert claims.set_index("claim").loc["C5", "verdict"] == "supported"
+
+
+def test_an_interval_across_the_threshold_is_inconclusive():
+    assert verdict(0.7, 0.9, 0.8, supported_above=True) == "inconclusive"
+    assert verdict(0.81, 0.9, 0.8, supported_above=True) == "supported"
+    assert verdict(0.6, 0.8, 0.8, supported_above=True) == "not supported"
+    assert verdict(0.1, 0.4, 0.5, supported_above=False) == "supported"
+    assert verdict(np.nan, np.nan, 0.5, supported_above=False) == "inconclusive"
+
+
+def test_missing_model_families_make_a_claim_inconclusive_with_a_note():
+    table = synthetic_table(seeds=(0,))
+    claims = evaluate_claims(table[table["inference"] != "vi"], SETTINGS).set_index("claim")
+    assert claims.loc["C4", "verdict"] == "inconclusive" and np.isnan(claims.loc["C4", "value"])
+    assert "VI" in claims.loc["C4", "note"]
+    assert claims.loc["C4", "n_seeds"] == 0
+
+
+def test_same_settings_give_the_same_claims():
+    table = synthetic_table(seeds=(0,), points=30)
+    pd.testing.assert_frame_equal(evaluate_claims(table, SETTINGS), evaluate_claims(table, SETTINGS))
+
+
+def test_breakdown_reports_perturbed_points_separately():
+    # Every unperturbed point scores a trivial 1.0 (a masked attack); on the perturbed
+    # points alone the Bayesian median is low.
+    table = synthetic_table(seeds=(0,), points=60)
+    table["perturbed"] = table["point"] % 2 == 0
+    bayes = table["inference"] != "det"
+    table.loc[bayes & ~table["perturbed"], "lrp_robustness"] = 1.0
+    table.loc[bayes & table["perturbed"], "lrp_robustness"] = 0.3
+    breakdown = claims_breakdown(table, SETTINGS)
+    assert set(breakdown["dataset"]) == {"all", "mnist"}
+    claims = claims_table(breakdown).set_index("claim")
+    assert claims.loc["C2", "value"] == 0.65  # median of half 1.0, half 0.3
+    assert claims.loc["C2", "value_perturbed"] == 0.3
+    assert claims.loc["C2", "verdict_perturbed"] == "not supported"
+
+
+def test_summary_quartiles_and_mean_interval():
+    table = synthetic_table(seeds=(0,), points=40)
+    summary = robustness_summary(table, n_boot=200)
+    row = summary[(summary["inference"] == "det") & (summary["arch"] == "fc")
+                  & (summary["layer"] == 5) & (summary["k"] == 10)
+                  & (summary["metric"] == "lrp_robustness") & (summary["subset"] == "all")]  # fmt: skip
+    assert len(row) == 1
+    row = row.iloc[0]
+    values = table[(table["arch"] == "fc") & (table["inference"] == "det") & (table["layer"] == 5)
+                   & (table["k"] == 10)]["lrp_robustness"]  # fmt: skip
+    assert row["median"] == pytest.approx(values.median())
+    assert row["q25"] == pytest.approx(values.quantile(0.25))
+    assert row["mean_ci_low"] < values.mean() < row["mean_ci_high"]
+    assert row["count"] == 40 and row["nan_count"] == 0
+    failed = summary[(summary["subset"] == "attack_failed") & (summary["metric"] == "lrp_robustness")]
+    assert (failed["count"] == 26).all()  # points 1, 2, 4, 5, ... of 40: the attack failed
