@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -7,7 +9,11 @@ min_version("9.0")
 configfile: f"{workflow.basedir}/config.yaml"
 
 
-report: "report/workflow.rst"
+# The report opens with the claims' verdicts once the claims rule has written them.
+SUMMARY = Path("results/report/summary.rst").resolve()
+
+
+report: str(SUMMARY) if SUMMARY.exists() else "report/workflow.rst"
 
 
 include: "rules/common.smk"
@@ -22,7 +28,12 @@ localrules:
     sample_vi_posterior,
     build_tables,
     describe_settings,
-    plot_robustness,
+    summarise_robustness,
+    evaluate_claims,
+    plot_heatmaps,
+    plot_model_robustness,
+    plot_diagnostics,
+    plot_claims,
 
 
 include: "rules/data.smk"
@@ -33,20 +44,27 @@ include: "rules/tables.smk"
 include: "rules/figures.smk"
 
 
-rule all:
-    default_target: True
-    input:
-        rules.build_tables.output,
-        rules.describe_settings.output,
-        rules.plot_robustness.output,
-
-
 rule tables:
     input:
         rules.build_tables.output,
         rules.describe_settings.output,
+        rules.summarise_robustness.output,
+        rules.evaluate_claims.output,
 
 
 rule figures:
     input:
-        rules.plot_robustness.output,
+        rules.plot_heatmaps.output,
+        rules.plot_diagnostics.output,
+        rules.plot_claims.output,
+        expand(
+            rules.plot_model_robustness.output.distributions, zip, **figure_columns()
+        ),
+        expand(rules.plot_model_robustness.output.correlation, zip, **figure_columns()),
+
+
+rule all:
+    default_target: True
+    input:
+        rules.tables.input,
+        rules.figures.input,

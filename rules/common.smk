@@ -103,7 +103,10 @@ def sample_robustness_settings(wildcards):
 
     With the default mean_heatmap metric a top-k change reruns the tables, not LRP.
     """
-    if config["metrics"]["bayes_robustness"] != "mean_of_robustness" or wildcards.n == "1":
+    if (
+        config["metrics"]["bayes_robustness"] != "mean_of_robustness"
+        or wildcards.n == "1"
+    ):
         return None
     return {"topk": config["lrp"]["topk"], "topk_mode": config["lrp"]["topk_mode"]}
 
@@ -198,3 +201,77 @@ def posterior_for(wildcards):
     return "results/posterior/{dataset}/{model}/seed{seed}/weights.pt".format(
         **wildcards
     )
+
+
+# --- figures ---------------------------------------------------------------------------
+
+
+def bayes_models():
+    return [m for m in config["models"] if not m.endswith("_det")]
+
+
+def figure_models():
+    """(dataset, model) of the per-model figures (Figs 4-9): each Bayesian net beside the
+    deterministic net of its architecture, or each deterministic net in a det-only run.
+    """
+    shown = bayes_models() or config["models"]
+    return [dict(dataset=d, model=m) for d in config["datasets"] for m in shown]
+
+
+def example_models():
+    """The nets of the heatmap figures: a deterministic and a Bayesian net of the same
+    architecture (the paper's pairs, HMC first), else whatever the run has."""
+    for bayes in ("fc_hmc", "conv_vi", "fc_vi", "conv_hmc"):
+        det = bayes.split("_")[0] + "_det"
+        if bayes in config["models"] and det in config["models"]:
+            return [det, bayes]
+    return config["models"][:2]
+
+
+def example_dataset():
+    """The dataset of Figs 2 and 3 (Fashion-MNIST, as in the paper, when it is run)."""
+    return (
+        "fashion_mnist"
+        if "fashion_mnist" in config["datasets"]
+        else config["datasets"][0]
+    )
+
+
+def heatmap_examples():
+    """Artifacts the heatmap figures read: FGSM (else the first attack) at the largest n,
+    first seed; every explained layer of the first net on the example dataset."""
+    attack = (
+        "fgsm"
+        if "fgsm" in config["attacks"]["names"]
+        else config["attacks"]["names"][0]
+    )
+    examples = []
+    for dataset in config["datasets"]:
+        for position, model in enumerate(example_models()):
+            arch, _ = split_model_name(model)
+            layers = [output_layer(arch)]
+            if position == 0 and dataset == example_dataset():
+                layers = explained_layers(model)
+            for layer in layers:
+                run = dict(dataset=dataset, model=model, seed=config["seeds"][0],
+                           attack=attack, n=max(n_samples(model)), layer=layer)  # fmt: skip
+                examples.append(run)
+    return examples
+
+
+def heatmap_inputs(kind):
+    pattern = {
+        "points": "results/data/{dataset}/test_points.pt",
+        "attacks": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}.pt",
+        "relevance": "results/relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.pt",
+    }[kind]
+    return [pattern.format(**run) for run in heatmap_examples()]
+
+
+def figure_columns():
+    """figure_models() as columns, for expand(..., zip, ...)."""
+    runs = figure_models()
+    return {
+        "dataset": [r["dataset"] for r in runs],
+        "model": [r["model"] for r in runs],
+    }

@@ -1,16 +1,109 @@
-rule plot_robustness:
+rule plot_heatmaps:
+    input:
+        points=heatmap_inputs("points"),
+        attacks=heatmap_inputs("attacks"),
+        relevance=heatmap_inputs("relevance"),
+        robustness=rules.build_tables.output.robustness,
+        code=package_modules("figures", "metrics", "models", "io"),
+    output:
+        fig1=report(
+            "results/figures/fig1_heatmaps.png",
+            caption="../report/fig1_heatmaps.rst",
+            category="relevance",
+        ),
+        fig2=report(
+            "results/figures/fig2_topk_overlap.png",
+            caption="../report/fig2_topk_overlap.rst",
+            category="relevance",
+        ),
+        fig3=report(
+            "results/figures/fig3_inner_layers.png",
+            caption="../report/fig3_inner_layers.rst",
+            category="relevance",
+        ),
+        pdf=multiext(
+            "results/figures/fig",
+            "1_heatmaps.pdf",
+            "2_topk_overlap.pdf",
+            "3_inner_layers.pdf",
+        ),
+    log:
+        "logs/plot_heatmaps/plot_heatmaps.log",
+    conda:
+        "../envs/bayeslrp.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        examples=heatmap_examples(),
+        example_dataset=example_dataset(),
+        k=max(config["lrp"]["topk"]),
+        topk_mode=config["lrp"]["topk_mode"],
+    script:
+        "../workflow_scripts/plot_heatmaps.py"
+
+
+rule plot_model_robustness:
     input:
         robustness=rules.build_tables.output.robustness,
-        code=package_modules("figures"),
+        code=package_modules("figures", "models"),
     output:
-        png=report(
-            "results/figures/lrp_robustness.png",
+        distributions=report(
+            "results/figures/lrp_robustness_{dataset}_{model}.png",
             caption="../report/lrp_robustness.rst",
             category="robustness",
+            subcategory="{dataset}",
         ),
-        pdf="results/figures/lrp_robustness.pdf",
+        correlation=report(
+            "results/figures/lrp_vs_softmax_{dataset}_{model}.png",
+            caption="../report/lrp_vs_softmax.rst",
+            category="robustness",
+            subcategory="{dataset}",
+        ),
+        pdf=multiext(
+            "results/figures/lrp_",
+            "robustness_{dataset}_{model}.pdf",
+            "vs_softmax_{dataset}_{model}.pdf",
+        ),
     log:
-        "logs/plot_robustness/plot_robustness.log",
+        "logs/plot_model_robustness/{dataset}_{model}.log",
+    conda:
+        "../envs/bayeslrp.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        k_correlation=config["claims"]["k_correlation"],
+    script:
+        "../workflow_scripts/plot_model_robustness.py"
+
+
+rule plot_diagnostics:
+    input:
+        accuracy=rules.build_tables.output.accuracy,
+        attacks=rules.build_tables.output.attacks,
+        posterior=rules.build_tables.output.posterior,
+        code=package_modules("figures"),
+    output:
+        accuracy=report(
+            "results/figures/accuracy_attack_success.png",
+            caption="../report/accuracy_attack_success.rst",
+            category="models",
+        ),
+        posterior=report(
+            "results/figures/posterior_diagnostics.png",
+            caption="../report/posterior_diagnostics.rst",
+            category="models",
+        ),
+        pdf=multiext(
+            "results/figures/",
+            "accuracy_attack_success.pdf",
+            "posterior_diagnostics.pdf",
+        ),
+    log:
+        "logs/plot_diagnostics/plot_diagnostics.log",
     conda:
         "../envs/bayeslrp.yaml"
     threads: 1
@@ -18,4 +111,27 @@ rule plot_robustness:
         mem_mb=2000,
         runtime=5,
     script:
-        "../workflow_scripts/plot_robustness.py"
+        "../workflow_scripts/plot_diagnostics.py"
+
+
+rule plot_claims:
+    input:
+        breakdown=rules.evaluate_claims.output.breakdown,
+        code=package_modules("figures"),
+    output:
+        png=report(
+            "results/figures/claims.png",
+            caption="../report/claims_figure.rst",
+            category="claims",
+        ),
+        pdf="results/figures/claims.pdf",
+    log:
+        "logs/plot_claims/plot_claims.log",
+    conda:
+        "../envs/bayeslrp.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    script:
+        "../workflow_scripts/plot_claims.py"

@@ -102,3 +102,60 @@ rule describe_settings:
         settings=canonical(config),
     script:
         "../workflow_scripts/describe_settings.py"
+
+
+rule summarise_robustness:
+    input:
+        robustness=rules.build_tables.output.robustness,
+        code=package_modules("tables", "io"),
+    output:
+        summary=report(
+            "results/tables/robustness_summary.csv",
+            caption="../report/robustness_summary.rst",
+            category="robustness",
+        ),
+    log:
+        "logs/summarise_robustness/summarise_robustness.log",
+    conda:
+        "../envs/bayeslrp.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        bootstrap=config["claims"]["bootstrap"],
+        confidence=config["claims"]["confidence"],
+        seed=config["claims"]["bootstrap_seed"],
+    script:
+        "../workflow_scripts/summarise_robustness.py"
+
+
+rule evaluate_claims:
+    input:
+        robustness=rules.build_tables.output.robustness,
+        description=project_path("report/workflow.rst"),
+        code=package_modules("claims", "models", "io"),
+    output:
+        claims=report(
+            "results/tables/claims.csv",
+            caption="../report/claims_table.rst",
+            category="claims",
+        ),
+        breakdown=report(
+            "results/tables/claims_breakdown.csv",
+            caption="../report/claims_breakdown.rst",
+            category="claims",
+        ),
+        summary="results/report/summary.rst",
+    log:
+        "logs/evaluate_claims/evaluate_claims.log",
+    conda:
+        "../envs/bayeslrp.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        claims=canonical(config["claims"]),
+    script:
+        "../workflow_scripts/evaluate_claims.py"

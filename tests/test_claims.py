@@ -90,7 +90,9 @@ def test_missing_model_families_make_a_claim_inconclusive_with_a_note():
 
 def test_same_settings_give_the_same_claims():
     table = synthetic_table(seeds=(0,), points=30)
-    pd.testing.assert_frame_equal(evaluate_claims(table, SETTINGS), evaluate_claims(table, SETTINGS))
+    pd.testing.assert_frame_equal(
+        evaluate_claims(table, SETTINGS), evaluate_claims(table, SETTINGS)
+    )
 
 
 def test_breakdown_reports_perturbed_points_separately():
@@ -112,9 +114,10 @@ def test_breakdown_reports_perturbed_points_separately():
 def test_summary_quartiles_and_mean_interval():
     table = synthetic_table(seeds=(0,), points=40)
     summary = robustness_summary(table, n_boot=200)
-    row = summary[(summary["inference"] == "det") & (summary["arch"] == "fc")
-                  & (summary["layer"] == 5) & (summary["k"] == 10)
-                  & (summary["metric"] == "lrp_robustness") & (summary["subset"] == "all")]  # fmt: skip
+    row = summary.query(
+        "inference == 'det' and arch == 'fc' and layer == 5 and k == 10"
+        " and metric == 'lrp_robustness' and subset == 'all'"
+    )
     assert len(row) == 1
     row = row.iloc[0]
     values = table[(table["arch"] == "fc") & (table["inference"] == "det") & (table["layer"] == 5)
@@ -123,5 +126,7 @@ def test_summary_quartiles_and_mean_interval():
     assert row["q25"] == pytest.approx(values.quantile(0.25))
     assert row["mean_ci_low"] < values.mean() < row["mean_ci_high"]
     assert row["count"] == 40 and row["nan_count"] == 0
-    failed = summary[(summary["subset"] == "attack_failed") & (summary["metric"] == "lrp_robustness")]
+    failed = summary[
+        (summary["subset"] == "attack_failed") & (summary["metric"] == "lrp_robustness")
+    ]
     assert (failed["count"] == 26).all()  # points 1, 2, 4, 5, ... of 40: the attack failed

@@ -67,7 +67,9 @@ def test_robustness_depends_on_the_topk_mode():
 def test_mean_of_sample_robustness_averages_each_samples_own_overlap():
     clean = torch.tensor([[[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]]])  # [S=2, N=1, 3]
     adversarial = clean.clone()
-    scores = mean_sample_robustness([(clean[:1], adversarial[:1]), (clean[1:], adversarial[1:])], [1])
+    scores = mean_sample_robustness(
+        [(clean[:1], adversarial[:1]), (clean[1:], adversarial[1:])], [1]
+    )
     assert scores.tolist() == [[1.0]]
     broken = torch.tensor([[[0.0, 0.0, 1.0]], [[0.0, 1.0, 0.0]]])
     scores = mean_sample_robustness([(clean, broken)], [1, 2])

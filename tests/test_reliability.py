@@ -13,7 +13,8 @@ from conftest import ROOT, SNAKEMAKE
 from bayeslrp.io import atomic_path, save_tensors
 
 pytestmark = pytest.mark.workflow
-TABLES = ["robustness.csv", "accuracy.csv", "attacks.csv", "posterior.csv"]
+TABLES = ["robustness.csv", "accuracy.csv", "attacks.csv", "posterior.csv", "claims.csv",
+          "robustness_summary.csv"]  # fmt: skip
 WALL_TIME = re.compile(rb"^.*,seconds,.*\n", flags=re.MULTILINE)  # posterior.csv timings
 
 

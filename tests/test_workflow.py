@@ -75,13 +75,60 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     assert sources.loc["fashion_mnist", "source"] == "local"
 
 
-def test_figure_and_report(smoke_run):
-    png = smoke_run / "results/figures/lrp_robustness.png"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+FIGURES = [
+    "fig1_heatmaps", "fig2_topk_overlap", "fig3_inner_layers", "accuracy_attack_success",
+    "posterior_diagnostics", "claims",
+    *[f"{kind}_{d}_{m}" for kind in ("lrp_robustness", "lrp_vs_softmax") for d in DATASETS
+      for m in ("conv_vi", "fc_hmc")],
+]  # fmt: skip
+
+
+def png_size(path):
+    """(width, height) in pixels from a PNG's IHDR chunk."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_figure_renders_a_readable_png_and_pdf(smoke_run, name):
+    png = smoke_run / f"results/figures/{name}.png"
+    width, height = png_size(png)
+    # 150 dpi and at least about 5 x 3 inches: room for the facets and their labels.
+    assert width >= 700 and height >= 450, (width, height)
+    assert png.stat().st_size > 20_000  # not a blank canvas
+    assert (smoke_run / f"results/figures/{name}.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_claims_and_summary_tables(smoke_run):
+    tables = smoke_run / "results/tables"
+    claims = pd.read_csv(tables / "claims.csv")
+    design = ["claim", "statement", "statistic", "value", "ci_low", "ci_high", "n_seeds", "verdict"]
+    assert list(claims.columns[: len(design)]) == design
+    assert claims["claim"].tolist() == ["C1", "C2", "C3", "C4", "C5"]
+    assert claims["verdict"].isin(["supported", "not supported", "inconclusive"]).all()
+    defined = claims.dropna(subset=["value"])
+    assert len(defined) >= 4  # C1 may be undefined if every attack succeeded
+    assert ((defined["ci_low"] <= defined["value"] + 1e-9)
+            & (defined["value"] <= defined["ci_high"] + 1e-9)).all()  # fmt: skip
+    summary = pd.read_csv(tables / "robustness_summary.csv")
+    assert set(summary["subset"]) == {"all", "perturbed", "attack_failed"}
+    full = summary[(summary["subset"] == "all") & (summary["metric"] == "lrp_robustness")]
+    assert (full["count"] + full["nan_count"] == 20).all()  # one seed x 20 points per group
+    assert ((full["q25"] <= full["median"]) & (full["median"] <= full["q75"])).all()
+
+
+def test_report_holds_every_figure_and_table_and_opens_with_the_verdicts(smoke_run):
     report = (smoke_run / "results/report.html").read_text()
-    for name in ("lrp_robustness.png", "data_sources.csv", "attacks.csv", "posterior.csv",
-                 "settings.csv"):  # fmt: skip
+    for name in [f"{f}.png" for f in FIGURES] + [
+        "data_sources.csv", "attacks.csv", "posterior.csv", "settings.csv", "claims.csv",
+        "claims_breakdown.csv", "robustness_summary.csv", "accuracy.csv",
+    ]:  # fmt: skip
         assert name in report, name
+    assert "Verdicts on the study" in report
+    claims = pd.read_csv(smoke_run / "results/tables/claims.csv")
+    for statement in claims["statement"]:
+        assert statement.split(";")[0] in report
     settings = pd.read_csv(smoke_run / "results/tables/settings.csv").set_index("setting")
     assert settings.loc["hidden.mnist", "this_run"] == "16"
     assert settings.loc["hidden.mnist", "paper"] == "512"

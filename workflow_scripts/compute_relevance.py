@@ -49,7 +49,9 @@ if p.sample_robustness:  # metrics.bayes_robustness: mean_of_robustness
                 sample_relevance(model, part, x, layer, target=clean_target, **lrp).cpu(),
                 sample_relevance(model, part, x_adv, layer, target=adv_target, **lrp).cpu(),
             )
-            log.info("scored samples %d-%d of %d one by one", start, min(start + lrp["chunk"], n), n)
+            log.info(
+                "scored samples %d-%d of %d one by one", start, min(start + lrp["chunk"], n), n
+            )
 
     ks, mode = p.sample_robustness["topk"], p.sample_robustness["topk_mode"]
     result["sample_robustness"] = mean_sample_robustness(pairs(), ks, mode).float()

@@ -181,8 +181,16 @@ def verdict(low: float, high: float, threshold: float, supported_above: bool) ->
     if np.isnan(low) or np.isnan(high):
         return "inconclusive"
     if supported_above:
-        return "supported" if low > threshold else "not supported" if high <= threshold else "inconclusive"
-    return "supported" if high < threshold else "not supported" if low >= threshold else "inconclusive"
+        return (
+            "supported"
+            if low > threshold
+            else "not supported"
+            if high <= threshold
+            else "inconclusive"
+        )
+    return (
+        "supported" if high < threshold else "not supported" if low >= threshold else "inconclusive"
+    )
 
 
 def _resampler(rows: pd.DataFrame) -> tuple[np.ndarray, int]:
@@ -221,12 +229,20 @@ def _p_value(claim: Claim, rows: pd.DataFrame, frame: pd.DataFrame, s: dict,
         det = det[(det["inference"] == "det") & (det["k"] == s["k"])
                   & det["arch"].isin(rows["arch"].unique())]  # fmt: skip
         a, b = rows["lrp_robustness"].dropna(), det["lrp_robustness"].dropna()
-        return float(mannwhitneyu(a, b, alternative="greater").pvalue) if len(a) and len(b) else np.nan
+        return (
+            float(mannwhitneyu(a, b, alternative="greater").pvalue) if len(a) and len(b) else np.nan
+        )
     if claim.name == "C3":
         keep = rows["lrp_robustness"].notna()
-        if keep.sum() < 3 or rows["n_samples"].nunique() < 2 or rows["lrp_robustness"].nunique() < 2:
+        if (
+            keep.sum() < 3
+            or rows["n_samples"].nunique() < 2
+            or rows["lrp_robustness"].nunique() < 2
+        ):
             return np.nan
-        return float(spearmanr(rows.loc[keep, "n_samples"], rows.loc[keep, "lrp_robustness"]).pvalue)
+        return float(
+            spearmanr(rows.loc[keep, "n_samples"], rows.loc[keep, "lrp_robustness"]).pvalue
+        )
     if claim.test == "bootstrap":  # two-sided: how often the replicates cross the threshold
         valid = replicates[~np.isnan(replicates)]
         if not len(valid):
@@ -290,3 +306,35 @@ def claims_table(breakdown: pd.DataFrame) -> pd.DataFrame:
     perturbed = pooled[pooled["subset"] == "perturbed"].set_index("claim")
     extra = perturbed[["value", "ci_low", "ci_high", "verdict"]].add_suffix("_perturbed")
     return main.join(extra, on="claim").reset_index(drop=True)
+
+
+def _interval(value: float, low: float, high: float) -> str:
+    if np.isnan(value):
+        return "n/a"
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def summary_page(claims: pd.DataFrame, introduction: str, settings: dict) -> str:
+    """The report's first page (reStructuredText): the verdict on every claim, on all points
+    and on the points the attack actually perturbed, in plain words and as a table."""
+    level = f"{settings['confidence']:.0%}"
+    lines = [introduction.rstrip(), "", "Verdicts on the study's claims", "-" * 30, "",
+             f"Each statistic is the mean over seeds, with a {level} bootstrap interval "
+             "(points resampled, and seeds when there are three or more); a claim is "
+             "supported when the whole interval lies beyond its threshold, not supported when "
+             "it lies wholly on the other side, and inconclusive otherwise. The second verdict "
+             "uses only the points the attack actually moved: a verdict that changes there "
+             "rests on inputs the attack left unchanged (gradient masking).", "",
+             ".. list-table::", "   :header-rows: 1", "",
+             "   * - claim", "     - verdict (all points)", "     - statistic [interval]",
+             "     - verdict (perturbed points)", "     - threshold"]  # fmt: skip
+    for row in claims.itertuples():
+        note = f" ({row.note})" if row.note else ""
+        lines += [f"   * - {row.claim}: {row.statement}",
+                  f"     - **{row.verdict}**{note}",
+                  f"     - {_interval(row.value, row.ci_low, row.ci_high)}",
+                  f"     - {row.verdict_perturbed}: "
+                  f"{_interval(row.value_perturbed, row.ci_low_perturbed, row.ci_high_perturbed)}",
+                  f"     - {row.threshold}"]  # fmt: skip
+    lines += ["", "Definitions of the statistics are in the claims table and the README."]
+    return "\n".join(lines) + "\n"

@@ -1,23 +1,52 @@
-"""Figures of the study, drawn with plotnine from the tidy tables."""
+"""Figures of the study, drawn with plotnine from the tidy tables and heatmap tensors.
+
+Heatmap figures put an image and its relevance side by side, which needs two colour
+scales (grey for pixels, diverging for relevance); plotnine allows one fill scale per
+plot, so those panels are coloured here and drawn with `scale_fill_identity`.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import torch
+from matplotlib import colormaps
+from matplotlib.colors import to_hex
 from plotnine import (
     aes,
+    coord_equal,
+    element_blank,
     element_text,
     facet_grid,
+    facet_wrap,
     geom_boxplot,
+    geom_hline,
+    geom_line,
+    geom_point,
+    geom_pointrange,
+    geom_text,
+    geom_tile,
     ggplot,
     labs,
     position_dodge,
+    scale_color_manual,
+    scale_fill_identity,
     scale_fill_manual,
+    scale_x_continuous,
+    scale_x_log10,
     scale_y_continuous,
+    scale_y_reverse,
     theme,
     theme_bw,
 )
 
+from bayeslrp.io import atomic_path
+from bayeslrp.metrics import topk_indices
 from bayeslrp.models import output_layer
+
+ATTACK_COLOURS = {"fgsm": "#4c9be8", "pgd": "#e8804c"}
+VERDICT_COLOURS = {"supported": "#2b8a3e", "not supported": "#c92a2a", "inconclusive": "#868e96"}
+BLANK = "#f1f3f5"
 
 
 def ordered(values: pd.Series, order_by: pd.DataFrame) -> pd.Categorical:
@@ -36,31 +65,287 @@ def model_label(frame: pd.DataFrame) -> pd.Categorical:
     )
 
 
-def robustness_distributions(robustness: pd.DataFrame) -> ggplot:
-    """LRP robustness at the output layer per test point, by model and attack outcome."""
-    at_output = robustness["layer"] == robustness["arch"].map(output_layer)
-    frame = robustness[at_output]
-    frame = frame.assign(
-        model=model_label(frame),
-        outcome=frame["attack_success"].map({True: "attack succeeded", False: "attack failed"}),
-        panel_k=ordered("k = " + frame["k"].astype(str), frame[["k"]]),
-        panel_data=frame["dataset"] + ", " + frame["attack"],
-    )
-    return (
-        ggplot(frame, aes("model", "lrp_robustness", fill="outcome"))
-        + geom_boxplot(position=position_dodge(width=0.8), width=0.7, outlier_size=0.6)
-        + facet_grid("panel_data ~ panel_k", scales="free_x")
-        + scale_y_continuous(limits=(0, 1))
-        + scale_fill_manual(values={"attack failed": "#4c9be8", "attack succeeded": "#e8804c"})
-        + labs(
-            x="model",
-            y="LRP robustness (top-k overlap)",
-            fill="",
-            title="Top-k overlap of clean and adversarial LRP heatmaps per test point",
+def layer_label(frame: pd.DataFrame) -> pd.Categorical:
+    """`layer 3` / `layer 5 (output)`, input side first."""
+    output = frame["layer"] == frame["arch"].map(output_layer)
+    label = "layer " + frame["layer"].astype(str) + output.map({True: " (output)", False: ""})
+    return ordered(label, frame[["layer"]])
+
+
+def _k_label(frame: pd.DataFrame) -> pd.Categorical:
+    return ordered("k = " + frame["k"].astype(str), frame[["k"]])
+
+
+def save(plot: ggplot, *paths: str, dpi: int = 150) -> None:
+    """Write a figure to each path (format from the extension), atomically."""
+    for path in paths:
+        with atomic_path(path) as tmp:
+            plot.save(tmp, format=path.rsplit(".", 1)[1], dpi=dpi, verbose=False)
+
+
+# --- heatmaps -----------------------------------------------------------------------------
+
+
+def grey_colours(image: np.ndarray) -> np.ndarray:
+    """Pixel intensities in [0, 1] as hex colours, white background, black ink."""
+    cmap = colormaps["Greys"]
+    return np.array([to_hex(cmap(v)) for v in np.clip(image.ravel(), 0, 1)]).reshape(image.shape)
+
+
+def relevance_colours(heat: np.ndarray, k: int | None = None, mode: str = "signed") -> np.ndarray:
+    """Relevance as diverging colours (red positive, blue negative), scaled to the panel's
+    largest |relevance|; with `k`, only the top-k pixels are coloured, the rest blank."""
+    cmap = colormaps["RdBu_r"]
+    scale = np.abs(heat).max() or 1.0
+    colours = np.array([to_hex(cmap(0.5 + 0.5 * v / scale)) for v in heat.ravel()])
+    if k is not None:
+        colours[~top_pixels(heat, k, mode).ravel()] = BLANK
+    return colours.reshape(heat.shape)
+
+
+def top_pixels(heat: np.ndarray, k: int, mode: str = "signed") -> np.ndarray:
+    """Boolean mask of the k top-ranked pixels of one heatmap (same rule as the metric)."""
+    keep = np.zeros(heat.size, bool)
+    keep[topk_indices(torch.from_numpy(heat).reshape(1, -1), k, mode)[0].numpy()] = True
+    return keep.reshape(heat.shape)
+
+
+def panel_tiles(panels: list[dict]) -> pd.DataFrame:
+    """Long tile table from panels {"row", "col", "colours": [28, 28] hex}."""
+    frames = []
+    for panel in panels:
+        height, width = panel["colours"].shape
+        y, x = np.mgrid[0:height, 0:width]
+        frames.append(pd.DataFrame({"row": panel["row"], "col": panel["col"], "x": x.ravel(),
+                                    "y": y.ravel(), "fill": panel["colours"].ravel()}))  # fmt: skip
+    tiles = pd.concat(frames, ignore_index=True)
+    for key in ("row", "col"):  # panels in the order given
+        tiles[key] = pd.Categorical(
+            tiles[key], categories=list(dict.fromkeys(p[key] for p in panels))
         )
+    return tiles
+
+
+def tile_figure(panels: list[dict], title: str, width_per_col: float = 1.9) -> ggplot:
+    """Images and heatmaps on a grid of panels (rows x columns)."""
+    tiles = panel_tiles(panels)
+    n_rows, n_cols = tiles["row"].nunique(), tiles["col"].nunique()
+    return (
+        ggplot(tiles, aes("x", "y", fill="fill"))
+        + geom_tile()
+        + scale_fill_identity()
+        + scale_y_reverse()
+        + coord_equal()
+        + facet_grid("row ~ col")
+        + labs(title=title, x="", y="")
         + theme_bw()
-        + theme(figure_size=(3.5 + 0.35 * frame["model"].nunique() * frame["k"].nunique(),
-                             2.6 * frame["panel_data"].nunique() + 1.8),
-                legend_position="bottom",
-                axis_text_x=element_text(rotation=45, ha="right"))
+        + theme(figure_size=(1.2 + width_per_col * n_cols, 0.9 + 1.9 * n_rows),
+                axis_text=element_blank(), axis_ticks=element_blank(),
+                panel_grid=element_blank(), strip_text_y=element_text(size=7),
+                strip_text_x=element_text(size=8), plot_title=element_text(size=9))
+    )  # fmt: skip
+
+
+def select(frame: pd.DataFrame, **values) -> pd.DataFrame:
+    """Rows whose columns equal `values`."""
+    keep = np.ones(len(frame), bool)
+    for column, value in values.items():
+        keep &= (frame[column] == value).to_numpy()
+    return frame[keep]
+
+
+def example_point(robustness: pd.DataFrame, selections: list[dict]) -> tuple[int, str]:
+    """The test point a heatmap figure shows, and why: the first point where the attack
+    failed against every selected net (the paper's Fig 1 case), else against the first,
+    else point 0."""
+    failed = [set(select(robustness, **s).query("not attack_success")["point"]) for s in selections]
+    if both := set.intersection(*failed):
+        return min(both), "attack failed on every net shown"
+    if failed[0]:
+        return min(failed[0]), "attack failed on the first net only"
+    return 0, "the attack succeeded on every point"
+
+
+def clean_vs_adversarial(examples: list[dict], k: int, mode: str, title: str) -> ggplot:
+    """Fig 1: per example (a net and a test point), the image, its top-k LRP pixels, the
+    adversarial image and its top-k LRP pixels. Example keys: name, image, adversarial,
+    clean_heat, adv_heat (2-D arrays) and robustness."""
+    panels = []
+    for ex in examples:
+        row = f"{ex['name']}\nrobustness {ex['robustness']:.2f}"
+        panels += [
+            {"row": row, "col": "image", "colours": grey_colours(ex["image"])},
+            {"row": row, "col": f"LRP, top {k}",
+             "colours": relevance_colours(ex["clean_heat"], k, mode)},
+            {"row": row, "col": "adversarial", "colours": grey_colours(ex["adversarial"])},
+            {"row": row, "col": f"LRP adversarial, top {k}",
+             "colours": relevance_colours(ex["adv_heat"], k, mode)},
+        ]  # fmt: skip
+    return tile_figure(panels, title)
+
+
+def topk_overlap(image, clean, adversarial, k: int, mode: str, title: str) -> ggplot:
+    """Fig 2: the top-k pixels of a clean and an adversarial heatmap and their overlap,
+    over a faint copy of the image (blue: clean only, orange: adversarial only, purple: both)."""
+    a, b = top_pixels(clean, k, mode), top_pixels(adversarial, k, mode)
+    faint = grey_colours(0.25 * image)
+    only_clean, only_adv, both = faint.copy(), faint.copy(), faint.copy()
+    only_clean[a] = "#1c7ed6"
+    only_adv[b] = "#f08c00"
+    both[a & ~b], both[b & ~a], both[a & b] = "#1c7ed6", "#f08c00", "#6741d9"
+    row = f"overlap {int((a & b).sum())} of {k} = {(a & b).sum() / k:.2f}"
+    panels = [
+        {"row": row, "col": "image", "colours": grey_colours(image)},
+        {"row": row, "col": f"top {k}, clean", "colours": only_clean},
+        {"row": row, "col": f"top {k}, adversarial", "colours": only_adv},
+        {"row": row, "col": "overlap (purple)", "colours": both},
+    ]
+    return tile_figure(panels, title)
+
+
+def inner_layers(image, adversarial, heats: dict[str, tuple], title: str) -> ggplot:
+    """Fig 3: full heatmaps of every explained layer, clean and adversarial, each panel
+    scaled to its own largest |relevance| (red positive, blue negative)."""
+    panels = []
+    for layer, (clean, adv) in heats.items():
+        panels += [
+            {"row": layer, "col": "image", "colours": grey_colours(image)},
+            {"row": layer, "col": "LRP clean", "colours": relevance_colours(clean)},
+            {"row": layer, "col": "adversarial", "colours": grey_colours(adversarial)},
+            {"row": layer, "col": "LRP adversarial", "colours": relevance_colours(adv)},
+        ]
+    return tile_figure(panels, title)
+
+
+# --- robustness distributions and correlations ----------------------------------------------
+
+
+def robustness_by_layer(robustness: pd.DataFrame, title: str) -> ggplot:
+    """Figs 4-7: LRP robustness per test point; rows = layer, columns = k, x = det and
+    each n of the Bayesian net, one box per attack."""
+    frame = robustness.assign(model=model_label(robustness), layer_name=layer_label(robustness),
+                              panel_k=_k_label(robustness))  # fmt: skip
+    n_models, n_k = frame["model"].nunique(), frame["k"].nunique()
+    return (
+        ggplot(frame, aes("model", "lrp_robustness", fill="attack"))
+        + geom_boxplot(position=position_dodge(width=0.8), width=0.7, outlier_size=0.5)
+        + facet_grid("layer_name ~ panel_k")
+        + scale_y_continuous(limits=(0, 1))
+        + scale_fill_manual(values=ATTACK_COLOURS)
+        + labs(x="", y="LRP robustness (top-k overlap)", fill="attack", title=title)
+        + theme_bw()
+        + theme(figure_size=(2.0 + 0.7 * n_models * n_k, 1.2 + 1.9 * frame["layer"].nunique()),
+                legend_position="bottom", axis_text_x=element_text(rotation=30, ha="right"),
+                plot_title=element_text(size=9))
+    )  # fmt: skip
+
+
+def spearman_by_panel(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Spearman correlation of LRP and softmax robustness per panel, as a text label."""
+    rows = []
+    for values, group in frame.groupby(keys, observed=True):
+        rho = group["lrp_robustness"].corr(group["softmax_robustness"], method="spearman")
+        label = "rho = n/a" if np.isnan(rho) else f"rho = {rho:.2f}"
+        rows.append({**dict(zip(keys, values, strict=True)), "label": label})
+    labels = pd.DataFrame(rows)
+    for key in keys:  # keep the panels' order (a plain string column would sort them)
+        labels[key] = pd.Categorical(labels[key], categories=frame[key].cat.categories)
+    return labels
+
+
+def lrp_vs_softmax(robustness: pd.DataFrame, title: str) -> ggplot:
+    """Figs 8-9: LRP robustness against softmax robustness per test point; rows = layer,
+    columns = det and each n; Spearman's rho in each panel."""
+    frame = robustness.assign(model=model_label(robustness), layer_name=layer_label(robustness))
+    rho = spearman_by_panel(frame, ["layer_name", "model"])
+    n_models = frame["model"].nunique()
+    return (
+        ggplot(frame, aes("softmax_robustness", "lrp_robustness"))
+        + geom_point(aes(color="attack"), alpha=0.35, size=0.8)
+        + geom_text(rho, aes(label="label"), x=0.02, y=1.08, ha="left", size=7, inherit_aes=False)
+        + facet_grid("layer_name ~ model")
+        + scale_x_continuous(limits=(0, 1), breaks=[0, 0.5, 1])
+        + scale_y_continuous(limits=(0, 1.12), breaks=[0, 0.5, 1])
+        + scale_color_manual(values=ATTACK_COLOURS)
+        + labs(x="softmax robustness", y="LRP robustness", color="attack", title=title)
+        + theme_bw()
+        + theme(figure_size=(1.5 + 2.0 * n_models, 1.2 + 1.9 * frame["layer"].nunique()),
+                legend_position="bottom", plot_title=element_text(size=9))
+    )  # fmt: skip
+
+
+# --- diagnostics and claims -------------------------------------------------------------------
+
+
+def accuracy_and_success(accuracy: pd.DataFrame, attacks: pd.DataFrame) -> ggplot:
+    """Test accuracy and attack success rate against the number of posterior samples."""
+    acc = accuracy.assign(value=accuracy["test_accuracy"], measure="test accuracy", attack="clean")
+    success = attacks.assign(value=attacks["success_rate"], measure="attack success rate")
+    frame = pd.concat([acc, success], ignore_index=True)
+    model = frame["arch"] + " " + frame["inference"]
+    frame = frame.assign(model=model, series=model + ", " + frame["attack"])
+    summary = frame.groupby(["dataset", "measure", "model", "series", "attack", "n_samples"],
+                            as_index=False)["value"].mean()  # fmt: skip
+    return (
+        ggplot(summary, aes("n_samples", "value", color="model", group="series"))
+        + geom_line(aes(linetype="attack"))
+        + geom_point(aes(shape="attack"), size=2)
+        + facet_grid("measure ~ dataset", scales="free_y")
+        + scale_x_log10(breaks=sorted(summary["n_samples"].unique()))
+        + labs(x="posterior samples n (det: n = 1)", y="", color="model", linetype="",
+               shape="", title="Accuracy and attack success vs posterior samples (mean over seeds)")
+        + theme_bw()
+        + theme(figure_size=(3.0 + 2.6 * summary["dataset"].nunique(), 5.2),
+                plot_title=element_text(size=9))
+    )  # fmt: skip
+
+
+POSTERIOR_STATISTICS = {
+    "acceptance_rate": "HMC acceptance rate",
+    "ess_min": "HMC min ESS",
+    "rhat_max": "HMC max R-hat",
+    "divergences": "HMC divergences",
+    "elbo_final": "VI final ELBO",
+    "std_mean": "posterior std (mean)",
+}
+
+
+def posterior_diagnostics(posterior: pd.DataFrame) -> ggplot:
+    """Posterior diagnostics per model: HMC mixing, VI ELBO, posterior std per layer."""
+    frame = posterior[posterior["statistic"].isin(POSTERIOR_STATISTICS)].copy()
+    frame["statistic"] = frame["statistic"].map(POSTERIOR_STATISTICS)
+    frame["layer"] = frame["layer"].map(lambda v: "whole net" if pd.isna(v) else f"layer {int(v)}")
+    frame["model"] = frame["dataset"] + " " + frame["arch"] + " " + frame["inference"]
+    frame = frame.groupby(["statistic", "model", "layer"], as_index=False)["value"].mean()
+    return (
+        ggplot(frame, aes("model", "value", color="layer"))
+        + geom_point(size=2.5, position=position_dodge(width=0.5))
+        + facet_wrap("statistic", scales="free", ncol=3)
+        + labs(x="", y="", color="layer", title="Posterior diagnostics (mean over seeds)")
+        + theme_bw()
+        + theme(figure_size=(10, 6), axis_text_x=element_text(rotation=30, ha="right"),
+                subplots_adjust={"wspace": 0.35, "hspace": 0.6}, plot_title=element_text(size=9))
+    )  # fmt: skip
+
+
+def claims_figure(breakdown: pd.DataFrame) -> ggplot:
+    """Each claim's statistic with its interval, on all points and perturbed points only,
+    per dataset; the dashed line is the verdict threshold."""
+    frame = breakdown.dropna(subset=["value"]).copy()
+    frame["threshold_value"] = frame["threshold"].str.split(" ").str[1].astype(float)
+    frame["panel"] = frame["claim"] + ": " + frame["statement"].str.wrap(38)
+    frame["where"] = frame["dataset"] + " / " + frame["subset"]
+    thresholds = frame.drop_duplicates("panel")
+    return (
+        ggplot(frame, aes("where", "value", ymin="ci_low", ymax="ci_high", color="verdict"))
+        + geom_hline(thresholds, aes(yintercept="threshold_value"), linetype="dashed")
+        + geom_pointrange()
+        + facet_wrap("panel", scales="free_y", ncol=3)
+        + scale_color_manual(values=VERDICT_COLOURS)
+        + labs(x="datasets / points", y="statistic (bootstrap interval)", color="verdict",
+               title="Claims C1-C5: statistic, interval and verdict")
+        + theme_bw()
+        + theme(figure_size=(11, 7), axis_text_x=element_text(rotation=30, ha="right"),
+                strip_text=element_text(size=7), subplots_adjust={"wspace": 0.3, "hspace": 0.7},
+                plot_title=element_text(size=9), legend_position="bottom")
     )  # fmt: skip

@@ -64,10 +64,10 @@ def mean_sample_robustness(
     """
     total, count = None, None
     for clean, adversarial in pairs:
-        scores = torch.stack([
-            torch.stack([lrp_robustness(c, a, k, mode) for c, a in zip(clean, adversarial)])
-            for k in ks
-        ])  # fmt: skip  [len(ks), S_chunk, N]
+        per_sample = list(zip(clean, adversarial, strict=True))
+        scores = torch.stack(  # [len(ks), S_chunk, N]
+            [torch.stack([lrp_robustness(c, a, k, mode) for c, a in per_sample]) for k in ks]
+        )
         valid = ~scores.isnan()
         part, seen = scores.nan_to_num(0.0).sum(1), valid.sum(1)
         total = part if total is None else total + part

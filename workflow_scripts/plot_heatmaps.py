@@ -1,0 +1,79 @@
+"""Figs 1-3: top-k heatmaps of a clean and an adversarial test point, their overlap, and
+every layer's heatmaps of a deterministic net."""
+
+import pandas as pd
+
+from bayeslrp import io
+from bayeslrp.figures import (
+    clean_vs_adversarial,
+    example_point,
+    inner_layers,
+    layer_label,
+    save,
+    select,
+    topk_overlap,
+)
+from bayeslrp.models import output_layer, split_model_name
+from bayeslrp.runtime import configure_logging
+
+snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+log = configure_logging(snakemake)
+inp, out, p = snakemake.input, snakemake.output, snakemake.params
+robustness = pd.read_csv(inp.robustness)
+runs = [
+    {**run, "points": points, "attack_path": attack, "relevance_path": relevance}
+    for run, points, attack, relevance in zip(
+        p.examples, inp.points, inp.attacks, inp.relevance, strict=True
+    )
+]
+
+
+def columns(run):
+    """The robustness.csv columns that identify one run at the figures' k."""
+    arch, inference = split_model_name(run["model"])
+    return dict(dataset=run["dataset"], arch=arch, inference=inference, seed=run["seed"],
+                attack=run["attack"], n_samples=run["n"], layer=run["layer"], k=p.k)  # fmt: skip
+
+
+def heatmaps(run, point):
+    heat = io.load_tensors(run["relevance_path"])
+    return heat["clean"][point, 0].numpy(), heat["adversarial"][point, 0].numpy()
+
+
+def is_output(run):
+    return run["layer"] == output_layer(split_model_name(run["model"])[0])
+
+
+examples, notes = [], []
+for dataset in dict.fromkeys(run["dataset"] for run in runs):
+    shown = [run for run in runs if run["dataset"] == dataset and is_output(run)]
+    point, why = example_point(robustness, [columns(run) for run in shown])
+    notes.append(f"{dataset} point {point}: {why}")
+    for run in shown:
+        clean, adversarial = heatmaps(run, point)
+        score = select(robustness, **columns(run), point=point)["lrp_robustness"].item()
+        examples.append({
+            "name": f"{dataset}\n{run['model']} n={run['n']}", "run": run, "point": point,
+            "image": io.load_tensors(run["points"])["images"][point, 0].numpy(),
+            "adversarial": io.load_tensors(run["attack_path"])["adversarial"][point, 0].numpy(),
+            "clean_heat": clean, "adv_heat": adversarial, "robustness": score,
+        })  # fmt: skip
+attack = runs[0]["attack"].upper()
+title = (f"Top-{p.k} LRP pixels before and after {attack} (red: positive, blue: negative "
+         f"relevance)\n{'; '.join(notes)}")  # fmt: skip
+save(clean_vs_adversarial(examples, p.k, p.topk_mode, title), out.fig1, out.pdf[0])
+
+# Figs 2 and 3: the first (deterministic) net on the example dataset.
+ex = next(e for e in examples if e["run"]["dataset"] == p.example_dataset)
+name = f"{ex['name'].replace(chr(10), ' ')}, point {ex['point']}, {attack}"
+plot = topk_overlap(ex["image"], ex["clean_heat"], ex["adv_heat"], p.k, p.topk_mode,
+                    f"Top-{p.k} overlap: {name}")  # fmt: skip
+save(plot, out.fig2, out.pdf[1])
+net = ex["run"]["model"]
+layers = [run for run in runs if run["dataset"] == p.example_dataset and run["model"] == net]
+arch = split_model_name(net)[0]
+names = layer_label(pd.DataFrame({"layer": [run["layer"] for run in layers], "arch": arch}))
+heats = {str(label): heatmaps(run, ex["point"]) for label, run in zip(names, layers, strict=True)}
+plot = inner_layers(ex["image"], ex["adversarial"], heats, f"LRP of every layer: {name}")
+save(plot, out.fig3, out.pdf[2])
+log.info("heatmap figures: %s", "; ".join(notes))
