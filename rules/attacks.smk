@@ -10,7 +10,7 @@ rule generate_attack:
     benchmark:
         "benchmarks/generate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.tsv"
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/explain.yaml"
     threads: 1
     resources:
         mem_mb=4000,
@@ -20,6 +20,7 @@ rule generate_attack:
         # Only this attack's settings, so changing PGD's steps reruns PGD jobs alone.
         settings=lambda w: canonical(config["attacks"][w.attack]),
         bayes=config["attacks"]["bayes"],
+        loss=config["attacks"]["loss"],
         chunk=config["attacks"]["chunk"],
         device=config["device"],
     script:

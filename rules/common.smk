@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -9,6 +10,11 @@ validate(config, "../schemas/config.schema.yaml")
 PROJECT = Path(workflow.basedir)
 PACKAGE = PROJECT / "src" / "bayeslrp"
 sys.path.insert(0, str(PROJECT / "src"))
+# Jobs import bayeslrp from the source tree in any environment (the project's venv, a
+# conda env of envs/, a cluster node): Snakemake passes its environment on to every job.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(PROJECT / "src"), os.environ.get("PYTHONPATH")])
+)
 
 from bayeslrp.models import LEARNABLE_LAYERS, output_layer, split_model_name
 

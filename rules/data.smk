@@ -10,7 +10,7 @@ rule download_dataset:
     benchmark:
         "benchmarks/download_dataset/{dataset}.tsv"
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/data.yaml"
     threads: 1
     resources:
         mem_mb=3000,
@@ -35,7 +35,7 @@ rule select_test_points:
     log:
         "logs/select_test_points/{dataset}.log",
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/data.yaml"
     threads: 1
     resources:
         mem_mb=1000,

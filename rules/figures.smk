@@ -30,7 +30,7 @@ rule plot_heatmaps:
     log:
         "logs/plot_heatmaps/plot_heatmaps.log",
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/results.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -69,7 +69,7 @@ rule plot_model_robustness:
     log:
         "logs/plot_model_robustness/{dataset}_{model}.log",
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/results.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -105,7 +105,7 @@ rule plot_diagnostics:
     log:
         "logs/plot_diagnostics/plot_diagnostics.log",
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/results.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -128,7 +128,7 @@ rule plot_claims:
     log:
         "logs/plot_claims/plot_claims.log",
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/results.yaml"
     threads: 1
     resources:
         mem_mb=2000,

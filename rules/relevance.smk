@@ -10,7 +10,7 @@ rule explain_clean:
     benchmark:
         "benchmarks/explain_clean/{dataset}/{model}/seed{seed}/layer{layer}.tsv"
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/explain.yaml"
     threads: 1
     resources:
         mem_mb=4000,
@@ -40,7 +40,7 @@ rule compute_relevance:
     benchmark:
         "benchmarks/compute_relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.tsv"
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/explain.yaml"
     threads: 1
     resources:
         mem_mb=4000,

@@ -5,15 +5,23 @@ rule compute_robustness:
         attacks=evaluation_inputs("attacks"),
         relevance=evaluation_inputs("relevance"),
         code=package_modules(
-            "metrics", "tables", "models", "posterior", "io", "runtime"
+            "metrics",
+            "tables",
+            "diagnostics",
+            "attacks",
+            "models",
+            "posterior",
+            "io",
+            "runtime",
         ),
     output:
         robustness="results/robustness/{dataset}/{model}/seed{seed}.csv",
         attacks="results/robustness/{dataset}/{model}/seed{seed}_attacks.csv",
+        weights="results/robustness/{dataset}/{model}/seed{seed}_weights.csv",
     log:
         "logs/compute_robustness/{dataset}/{model}/seed{seed}.log",
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/results.yaml"
     threads: 1
     resources:
         mem_mb=3000,
@@ -23,6 +31,8 @@ rule compute_robustness:
         runs=lambda w: evaluation_runs(w.model),
         topk=config["lrp"]["topk"],
         topk_mode=config["lrp"]["topk_mode"],
+        loss=config["attacks"]["loss"],
+        chunk=config["attacks"]["chunk"],
     script:
         "../workflow_scripts/compute_robustness.py"
 
@@ -37,6 +47,7 @@ rule build_tables:
         fits=run_outputs(
             "results/posterior/{dataset}/{model}/seed{seed}/fit_summary.json"
         ),
+        weights=run_outputs("results/robustness/{dataset}/{model}/seed{seed}_weights.csv"),
         sources=expand("results/data/{dataset}/source.json", dataset=config["datasets"]),
         code=package_modules("tables", "io"),
     output:
@@ -68,7 +79,7 @@ rule build_tables:
     log:
         "logs/build_tables/build_tables.log",
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/results.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -93,7 +104,7 @@ rule describe_settings:
     log:
         "logs/describe_settings/describe_settings.log",
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/results.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -117,7 +128,7 @@ rule summarise_robustness:
     log:
         "logs/summarise_robustness/summarise_robustness.log",
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/results.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -150,7 +161,7 @@ rule evaluate_claims:
     log:
         "logs/evaluate_claims/evaluate_claims.log",
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/results.yaml"
     threads: 1
     resources:
         mem_mb=2000,

@@ -12,7 +12,7 @@ rule train_deterministic:
     benchmark:
         "benchmarks/train_deterministic/{dataset}/{arch}_det/seed{seed}.tsv"
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/train.yaml"
     threads: 2
     resources:
         mem_mb=4000,
@@ -42,7 +42,7 @@ rule fit_vi:
     benchmark:
         "benchmarks/fit_vi/{dataset}/{arch}_vi/seed{seed}.tsv"
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/train.yaml"
     threads: 2
     resources:
         mem_mb=4000,
@@ -70,7 +70,7 @@ rule sample_vi_posterior:
     log:
         "logs/sample_vi_posterior/{dataset}/{arch}_vi/seed{seed}.log",
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/train.yaml"
     threads: 1
     resources:
         mem_mb=4000,
@@ -95,7 +95,7 @@ rule run_hmc:
     benchmark:
         "benchmarks/run_hmc/{dataset}/{arch}_hmc/seed{seed}.tsv"
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/train.yaml"
     threads: 2
     resources:
         mem_mb=8000,
@@ -118,7 +118,7 @@ rule evaluate_accuracy:
     log:
         "logs/evaluate_accuracy/{dataset}/{model}/seed{seed}.log",
     conda:
-        "../envs/bayeslrp.yaml"
+        "../envs/train.yaml"
     threads: 1
     resources:
         mem_mb=3000,

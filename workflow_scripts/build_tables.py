@@ -18,16 +18,21 @@ attacks = concat_tables(inp.attacks, model_keys + ["attack"])
 # One row per dataset: the source used, where it was found, and the verified checksums.
 sources = pd.json_normalize([io.load_json(path) for path in inp.sources]).drop(columns="attempts")
 posterior = pd.concat(
-    [
+    [pd.read_csv(path) for path in inp.weights]
+    + [
         posterior_rows(
-            {"dataset": run["dataset"], "arch": split_model_name(run["model"])[0],
-             "inference": split_model_name(run["model"])[1], "seed": run["seed"]},
+            {
+                "dataset": run["dataset"],
+                "arch": split_model_name(run["model"])[0],
+                "inference": split_model_name(run["model"])[1],
+                "seed": run["seed"],
+            },
             io.load_json(path),
         )
         for run, path in zip(snakemake.params.runs, inp.fits, strict=True)
     ],
     ignore_index=True,
-)  # fmt: skip
+).sort_values(["dataset", "arch", "inference", "seed", "statistic", "layer"], kind="stable")
 log.info("%d robustness rows, %d accuracy rows", len(robustness), len(accuracy))
 io.save_csv(robustness, snakemake.output.robustness)
 io.save_csv(accuracy, snakemake.output.accuracy)

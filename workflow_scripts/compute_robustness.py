@@ -3,6 +3,7 @@
 import pandas as pd
 
 from bayeslrp import io
+from bayeslrp.diagnostics import gradient_masking, weight_magnitude
 from bayeslrp.metrics import all_zero, perturbed
 from bayeslrp.models import build_model, split_model_name
 from bayeslrp.posterior import check_posterior, predict_proba, take
@@ -33,7 +34,9 @@ for run, attack_path, relevance_path in zip(
         p_clean = predict_proba(model, weights, x)
         p_adv = predict_proba(model, weights, attack["adversarial"])
         predictions[run["attack"], run["n"]] = p_clean, p_adv
-        attack_rows.append(attack_summary(keys, x, attack["adversarial"], labels, p_clean, p_adv))
+        row = attack_summary(keys, x, attack["adversarial"], labels, p_clean, p_adv)
+        row.update(gradient_masking(model, weights, x, labels, p.loss, p.chunk))
+        attack_rows.append(row)
         log.info("%s n=%d: %s", run["attack"], run["n"], attack_rows[-1])
     p_clean, p_adv = predictions[run["attack"], run["n"]]
     heat = io.load_tensors(relevance_path)
@@ -61,3 +64,6 @@ for run, attack_path, relevance_path in zip(
     )
 io.save_csv(pd.concat(frames, ignore_index=True), snakemake.output.robustness)
 io.save_csv(pd.DataFrame(attack_rows), snakemake.output.attacks)
+magnitude = [{**model_keys, "statistic": "weight_abs_mean", "layer": layer, "value": value}
+             for layer, value in weight_magnitude(posterior, arch).items()]  # fmt: skip
+io.save_csv(pd.DataFrame(magnitude), snakemake.output.weights)

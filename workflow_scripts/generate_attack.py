@@ -23,13 +23,15 @@ weights = {k: v.to(device) for k, v in take(posterior, int(w.n)).items()}
 points = io.load_tensors(snakemake.input.points)
 settings = dict(p.settings)
 log.info(
-    "%s %s, %d points, %s samples, %s", w.attack, settings, len(points["labels"]), w.n, p.bayes
-)
+    "%s %s, %d points, %s samples, %s, loss %s",
+    w.attack, settings, len(points["labels"]), w.n, p.bayes, p.loss,
+)  # fmt: skip
 
 generator = torch.Generator().manual_seed(int(w.seed))
 adversarial = attack(
     model, weights, points["images"].to(device), points["labels"].to(device),
-    attack=w.attack, bayes=p.bayes, chunk=p.chunk, generator=generator, log=log, **settings,
+    attack=w.attack, bayes=p.bayes, loss=p.loss, chunk=p.chunk, generator=generator, log=log,
+    **settings,
 ).cpu()  # fmt: skip
 if not torch.isfinite(adversarial).all():
     raise FloatingPointError(f"{w.attack} produced NaN/inf adversarials for {w.model} n={w.n}")

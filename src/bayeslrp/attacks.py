@@ -16,6 +16,25 @@ from bayeslrp.posterior import num_samples, stacked_logits
 
 ATTACKS = ("fgsm", "pgd")
 BAYES_MODES = ("expected_gradient", "mean_adversarial")
+LOSSES = ("cross_entropy", "logit_margin")
+
+
+def _best_other_class(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """argmax over classes other than y of `logits` [..., N, C] -> [..., N]."""
+    masked = logits.detach().clone()
+    masked.scatter_(-1, y.expand(masked.shape[:-1]).unsqueeze(-1), float("-inf"))
+    return masked.argmax(-1)
+
+
+def _mean_log_softmax_rival(model, posterior, x, y, chunk) -> torch.Tensor:
+    """Best other class of the posterior's mean log-softmax [N] (no gradient)."""
+    total = None
+    with torch.no_grad():
+        for start in range(0, num_samples(posterior), chunk):
+            part = {k: v[start : start + chunk] for k, v in posterior.items()}
+            scores = stacked_logits(model, part, x, chunk).log_softmax(-1).sum(0)
+            total = scores if total is None else total + scores
+    return _best_other_class(total, y)
 
 
 def loss_gradient(
@@ -25,22 +44,43 @@ def loss_gradient(
     y: torch.Tensor,
     per_sample_inputs: bool = False,
     chunk: int = 16,
+    loss: str = "cross_entropy",
 ) -> torch.Tensor:
-    """Gradient of the cross-entropy w.r.t. `x`, summed over samples and images.
+    """Gradient of the attack loss w.r.t. `x`, summed over samples and images.
+
+    cross_entropy: the loss of the true label; it underflows to an exactly zero gradient
+    when the softmax saturates (gradient masking). logit_margin: best other class minus
+    the true class, in logits, so it cannot underflow; for shared inputs the rival class is
+    that of the posterior's mean log-softmax (whose margin equals the mean logit margin,
+    the log-normalisers cancel), with per-sample inputs each sample's own.
 
     With shared inputs this is S * N times the gradient of the expected loss (only its sign
     is used); with per-sample inputs [S, N, ...] each sample gets its own gradient. Samples
     go through in chunks, each with its own backward pass, so memory holds one chunk's graph.
     """
+    if loss not in LOSSES:
+        raise ValueError(f"unknown attacks.loss {loss!r}; choose from {LOSSES}")
+    rival = None
+    if loss == "logit_margin" and not per_sample_inputs:
+        rival = _mean_log_softmax_rival(model, posterior, x, y, chunk)
     grad = torch.zeros_like(x)
     for start in range(0, num_samples(posterior), chunk):
         part = {k: v[start : start + chunk] for k, v in posterior.items()}
         inputs = (x[start : start + chunk] if per_sample_inputs else x).detach()
         inputs.requires_grad_(True)
-        logits = stacked_logits(model, part, inputs, chunk, per_sample_inputs)
-        labels = y.repeat(logits.shape[0])
-        loss = nn.functional.cross_entropy(logits.flatten(0, 1), labels, reduction="sum")
-        (part_grad,) = torch.autograd.grad(loss, inputs)
+        logits = stacked_logits(model, part, inputs, chunk, per_sample_inputs)  # [s, N, C]
+        if loss == "cross_entropy":
+            labels = y.repeat(logits.shape[0])
+            value = nn.functional.cross_entropy(logits.flatten(0, 1), labels, reduction="sum")
+        else:
+            other = (
+                _best_other_class(logits, y) if rival is None else rival.expand(logits.shape[:-1])
+            )
+            true = y.expand(logits.shape[:-1])
+            value = (
+                logits.gather(-1, other.unsqueeze(-1)) - logits.gather(-1, true.unsqueeze(-1))
+            ).sum()
+        (part_grad,) = torch.autograd.grad(value, inputs)
         if per_sample_inputs:
             grad[start : start + chunk] = part_grad
         else:
@@ -53,10 +93,10 @@ def project(x_adv: torch.Tensor, x: torch.Tensor, epsilon: float) -> torch.Tenso
     return torch.minimum(torch.maximum(x_adv, x - epsilon), x + epsilon).clamp(0.0, 1.0)
 
 
-def _pgd_steps(model, posterior, x, y, epsilon, steps, step_size, start, per_sample, chunk):
+def _pgd_steps(model, posterior, x, y, epsilon, steps, step_size, start, per_sample, chunk, loss):
     x_adv = start
     for _ in range(steps):
-        grad = loss_gradient(model, posterior, x_adv, y, per_sample, chunk)
+        grad = loss_gradient(model, posterior, x_adv, y, per_sample, chunk, loss)
         x_adv = project(x_adv + step_size * grad.sign(), x, epsilon).detach()
     return x_adv
 
@@ -75,6 +115,7 @@ def attack_batch(
     bayes: str = "expected_gradient",
     generator: torch.Generator | None = None,
     chunk: int = 16,
+    loss: str = "cross_entropy",
 ) -> torch.Tensor:
     """Adversarial examples for one batch of images.
 
@@ -94,7 +135,7 @@ def attack_batch(
         noise = torch.rand(target.shape, generator=generator, dtype=x.dtype).to(x.device)
         start = project(target + (2 * noise - 1) * epsilon, target, epsilon)
     x_adv = _pgd_steps(
-        model, posterior, target, y, epsilon, steps, step_size, start, per_sample, chunk
+        model, posterior, target, y, epsilon, steps, step_size, start, per_sample, chunk, loss
     )
     if per_sample:
         x_adv = project(x_adv.mean(0), x, epsilon)

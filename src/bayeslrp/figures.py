@@ -15,6 +15,7 @@ from matplotlib.colors import to_hex
 from plotnine import (
     aes,
     coord_equal,
+    coord_flip,
     element_blank,
     element_text,
     facet_grid,
@@ -307,6 +308,7 @@ POSTERIOR_STATISTICS = {
     "divergences": "HMC divergences",
     "elbo_final": "VI final ELBO",
     "std_mean": "posterior std (mean)",
+    "weight_abs_mean": "mean |w| (det too)",
 }
 
 
@@ -320,11 +322,13 @@ def posterior_diagnostics(posterior: pd.DataFrame) -> ggplot:
     return (
         ggplot(frame, aes("model", "value", color="layer"))
         + geom_point(size=2.5, position=position_dodge(width=0.5))
+        + coord_flip()
         + facet_wrap("statistic", scales="free", ncol=3)
         + labs(x="", y="", color="layer", title="Posterior diagnostics (mean over seeds)")
         + theme_bw()
-        + theme(figure_size=(10, 6), axis_text_x=element_text(rotation=30, ha="right"),
-                subplots_adjust={"wspace": 0.35, "hspace": 0.6}, plot_title=element_text(size=9))
+        + theme(figure_size=(12, 2.2 + 0.35 * frame["model"].nunique() * 3),
+                subplots_adjust={"wspace": 0.6, "hspace": 0.35}, plot_title=element_text(size=9),
+                axis_text_x=element_text(size=7))
     )  # fmt: skip
 
 

@@ -1,0 +1,65 @@
+"""How long `snakemake -n` takes on the paper config (every job) when everything is up to
+date, against Snakemake's own start-up (`snakemake --version`) measured in the same run.
+
+Up to date is reached with `snakemake --touch` in a scratch directory, which marks every
+output of the paper's DAG as built without running anything. Goal: under 3 s.
+
+    .venv/bin/python benchmarks/bench_dag.py [--config configs/paper.yaml] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def snakemake(workdir: Path, config: Path, *args: str) -> tuple[float, str]:
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory",
+           str(workdir), "--configfile", str(config), *args]  # fmt: skip
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
+    return seconds, done.stdout + done.stderr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=ROOT / "configs/paper.yaml")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = Path(scratch)
+        seconds, out = snakemake(workdir, args.config, "-n", "--quiet", "rules")
+        jobs = re.search(r"^total\s+(\d+)", out, flags=re.MULTILINE)
+        print(f"full DAG, nothing built: {seconds:.2f} s, {jobs.group(1) if jobs else '?'} jobs")
+        # --touch needs the files to exist; create every output empty, then touch in order.
+        listing = snakemake(workdir, args.config, "--list-target-rules")[1]
+        del listing
+        touched, _ = snakemake(workdir, args.config, "--touch", "--cores", "1")
+        print(f"--touch (mark all built): {touched:.2f} s")
+        startup = min(
+            snakemake(workdir, args.config, "--version")[0] for _ in range(args.repeat)
+        )
+        dry = []
+        for _ in range(args.repeat):
+            seconds, out = snakemake(workdir, args.config, "-n")
+            dry.append(seconds)
+        up_to_date = "Nothing to be done" in out
+        best = min(dry)
+        print(f"snakemake --version (start-up): {startup:.2f} s")
+        print(f"snakemake -n, everything up to date ({up_to_date}): {best:.2f} s "
+              f"(best of {args.repeat}; goal < 3 s: {'met' if best < 3 else 'NOT met'}); "
+              f"{best / startup:.1f}x start-up")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Gradient masking: a saturated net defeats cross-entropy attacks, not logit-margin ones,
+and the diagnostics say so."""
+
+import torch
+from torch import nn
+
+from bayeslrp import build_model
+from bayeslrp.attacks import attack
+from bayeslrp.diagnostics import gradient_masking, weight_magnitude
+from bayeslrp.metrics import perturbed
+from bayeslrp.posterior import predict_proba
+
+
+def saturated_posterior(samples=3, scale=40.0):
+    """One fc net's PyTorch init times scale, 1.1 scale, ...: with a large scale the logits
+    are in the thousands and every sample predicts the same class."""
+    torch.manual_seed(0)
+    state = build_model("fc", 16).state_dict()
+    return {k: torch.stack([v * scale * (1 + 0.1 * s) for s in range(samples)])
+            for k, v in state.items()}  # fmt: skip
+
+
+def test_saturated_net_masks_cross_entropy_but_not_the_logit_margin():
+    model = build_model("fc", 16)
+    posterior = saturated_posterior()
+    x = torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 0.8 + 0.1
+    y = predict_proba(model, posterior, x).argmax(1)  # correctly classified: p(y) == 1.0
+    settings = {"attack": "fgsm", "epsilon": 0.1}
+    masked = attack(model, posterior, x, y, loss="cross_entropy", **settings)
+    margin = attack(model, posterior, x, y, loss="logit_margin", **settings)
+    assert torch.equal(masked, x)  # the cross-entropy gradient underflowed to exactly zero
+    assert ((margin - x).flatten(1).abs().amax(1) > 0.05).all()  # every input moved
+
+    flagged = gradient_masking(model, posterior, x, y, loss="cross_entropy")
+    assert not perturbed(x, masked).any() and flagged["zero_gradient_fraction"] == 1.0
+    assert flagged["saturated_fraction"] == 1.0 and flagged["logit_abs_mean"] > 100
+    clean = gradient_masking(model, posterior, x, y, loss="logit_margin")
+    assert perturbed(x, margin).all() and clean["zero_gradient_fraction"] == 0.0
+
+
+def test_an_ordinary_net_is_not_flagged():
+    model = build_model("fc", 16)
+    posterior = saturated_posterior(samples=2, scale=1.0)
+    x = torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    y = torch.arange(30) % 10
+    x_adv = attack(model, posterior, x, y, attack="fgsm", epsilon=0.1)
+    flags = gradient_masking(model, posterior, x, y)
+    assert perturbed(x, x_adv).all() and flags["zero_gradient_fraction"] == 0.0
+    assert flags["saturated_fraction"] < 0.5 and flags["logit_abs_mean"] < 10
+
+
+def test_logit_margin_fgsm_on_a_linear_model_matches_the_closed_form():
+    g = torch.Generator().manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(6, 3))
+    weights = {
+        "1.weight": torch.randn(1, 3, 6, generator=g),
+        "1.bias": torch.randn(1, 3, generator=g),
+    }
+    x = torch.rand(5, 1, 2, 3, generator=g)
+    y = torch.tensor([0, 1, 2, 0, 1])
+    logits = x.flatten(1) @ weights["1.weight"][0].T + weights["1.bias"][0]
+    rival = logits.scatter(1, y.view(-1, 1), float("-inf")).argmax(1)
+    W = weights["1.weight"][0]
+    grad = W[rival] - W[y]  # d (z_rival - z_y) / dx
+    expected = (x + 0.2 * grad.sign().view_as(x)).clamp(0, 1)
+    got = attack(model, weights, x, y, attack="fgsm", epsilon=0.2, loss="logit_margin")
+    torch.testing.assert_close(got, expected)
+
+
+def test_weight_magnitude_per_layer():
+    posterior = saturated_posterior(samples=2, scale=1.0)
+    sizes = weight_magnitude(posterior, "fc")
+    assert set(sizes) == {1, 3, 5}
+    assert abs(sizes[1] - posterior["1.weight"].abs().mean().item()) < 1e-7
+    assert weight_magnitude(saturated_posterior(samples=2, scale=10.0), "fc")[3] > 5 * sizes[3]
