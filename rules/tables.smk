@@ -47,7 +47,9 @@ rule build_tables:
         fits=run_outputs(
             "results/posterior/{dataset}/{model}/seed{seed}/fit_summary.json"
         ),
-        weights=run_outputs("results/robustness/{dataset}/{model}/seed{seed}_weights.csv"),
+        weights=run_outputs(
+            "results/robustness/{dataset}/{model}/seed{seed}_weights.csv"
+        ),
         sources=expand("results/data/{dataset}/source.json", dataset=config["datasets"]),
         code=package_modules("tables", "io"),
     output:
