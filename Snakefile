@@ -34,6 +34,8 @@ localrules:
     plot_model_robustness,
     plot_diagnostics,
     plot_claims,
+    write_summary,
+    build_sensitivity,
 
 
 include: "rules/data.smk"
@@ -42,6 +44,7 @@ include: "rules/attacks.smk"
 include: "rules/relevance.smk"
 include: "rules/tables.smk"
 include: "rules/figures.smk"
+include: "rules/sensitivity.smk"
 
 
 rule tables:
@@ -50,6 +53,8 @@ rule tables:
         rules.describe_settings.output,
         rules.summarise_robustness.output,
         rules.evaluate_claims.output,
+        rules.write_summary.output,
+        sensitivity_outputs("table"),
 
 
 rule figures:
@@ -57,6 +62,7 @@ rule figures:
         rules.plot_heatmaps.output,
         rules.plot_diagnostics.output,
         rules.plot_claims.output,
+        sensitivity_outputs("png"),
         expand(
             rules.plot_model_robustness.output.distributions, zip, **figure_columns()
         ),

@@ -27,13 +27,16 @@ def check_config(config):
             f"data.n_test_points = {points}: must be a multiple of 10 so that the test "
             f"points are balanced over the 10 classes"
         )
-    hmc_samples = config["hmc"]["num_samples"] * config["hmc"]["num_chains"]
+    hmc_samples = config["hmc"]["num_samples"]
+    if config["hmc"]["protocol"] == "full_data":
+        hmc_samples *= config["hmc"]["num_chains"]
     if any(m.endswith("_hmc") for m in config["models"]) and hmc_samples < max(
         config["n_samples"]
     ):
         raise ValueError(
             f"n_samples asks for up to {max(config['n_samples'])} posterior samples but HMC "
-            f"keeps hmc.num_samples * hmc.num_chains = {hmc_samples}; raise hmc.num_samples "
+            f"keeps {hmc_samples} (hmc.num_samples, times hmc.num_chains with protocol "
+            f"full_data); raise hmc.num_samples "
             f"or lower n_samples"
         )
     for key in ("k", "k_correlation"):
@@ -63,6 +66,7 @@ wildcard_constraints:
     attack="fgsm|pgd",
     n=r"\d+",
     layer=r"\d+",
+    variant="[A-Za-z0-9_]+",
 
 
 def project_path(path):
@@ -101,7 +105,8 @@ def canonical(settings):
 
 def lrp_settings(wildcards):
     """The LRP keys a heatmap depends on (not topk: that only affects the tables)."""
-    return {k: config["lrp"][k] for k in ("epsilon", "inner_start", "backend", "chunk")}
+    keys = ("epsilon", "inner_start", "backend", "chunk", "target")
+    return {k: config["lrp"][k] for k in keys}
 
 
 def sample_robustness_settings(wildcards):
@@ -141,6 +146,15 @@ def for_job(value, wildcards):
 def epochs(section):
     """Epochs of `section` (det or vi) for a job."""
     return lambda wildcards: for_job(config[section]["epochs"], wildcards)
+
+
+def hmc_start_weights(wildcards):
+    """The deterministic net HMC starts from (hmc.init: det_weights), else nothing."""
+    if config["hmc"]["init"] != "det_weights":
+        return []
+    return "results/posterior/{dataset}/{arch}_det/seed{seed}/weights.pt".format(
+        **wildcards
+    )
 
 
 def hidden(wildcards):
@@ -281,3 +295,40 @@ def figure_columns():
         "dataset": [r["dataset"] for r in runs],
         "model": [r["model"] for r in runs],
     }
+
+
+# --- sensitivity study -------------------------------------------------------------------
+
+
+def merged(base, overrides):
+    """`base` with `overrides` applied key by key at every level (as Snakemake merges
+    --configfile presets)."""
+    out = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def variant_config(wildcards):
+    """The complete config of one sensitivity variant (without a sensitivity study)."""
+    study = config["sensitivity"]
+    base = {k: v for k, v in config.items() if k != "sensitivity"}
+    variant = merged(merged(base, study["scale"]), study["variants"][wildcards.variant])
+    return canonical(variant)
+
+
+def sensitivity_variants():
+    return sorted(config["sensitivity"]["variants"])
+
+
+def sensitivity_outputs(key):
+    """The sensitivity study's outputs, or nothing when the config has no variants."""
+    if not sensitivity_variants():
+        return []
+    return {
+        "table": "results/tables/sensitivity.csv",
+        "png": "results/figures/sensitivity.png",
+    }[key]

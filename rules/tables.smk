@@ -8,6 +8,7 @@ rule compute_robustness:
             "metrics",
             "tables",
             "diagnostics",
+            "baselines",
             "attacks",
             "models",
             "posterior",
@@ -18,6 +19,7 @@ rule compute_robustness:
         robustness="results/robustness/{dataset}/{model}/seed{seed}.csv",
         attacks="results/robustness/{dataset}/{model}/seed{seed}_attacks.csv",
         weights="results/robustness/{dataset}/{model}/seed{seed}_weights.csv",
+        baselines="results/robustness/{dataset}/{model}/seed{seed}_baselines.csv",
     log:
         "logs/compute_robustness/{dataset}/{model}/seed{seed}.log",
     conda:
@@ -72,6 +74,11 @@ rule build_tables:
             "results/tables/posterior.csv",
             caption="../report/posterior_table.rst",
             category="models",
+        ),
+        baselines=report(
+            "results/tables/baselines.csv",
+            caption="../report/baselines_table.rst",
+            category="robustness",
         ),
         data_sources=report(
             "results/tables/data_sources.csv",
@@ -146,7 +153,7 @@ rule summarise_robustness:
 rule evaluate_claims:
     input:
         robustness=rules.build_tables.output.robustness,
-        description=project_path("report/workflow.rst"),
+        baselines=rules.build_tables.output.baselines,
         code=package_modules("claims", "models", "io"),
     output:
         claims=report(
@@ -159,7 +166,11 @@ rule evaluate_claims:
             caption="../report/claims_breakdown.rst",
             category="claims",
         ),
-        summary="results/report/summary.rst",
+        comparison=report(
+            "results/tables/baseline_comparison.csv",
+            caption="../report/baseline_comparison.rst",
+            category="claims",
+        ),
     log:
         "logs/evaluate_claims/evaluate_claims.log",
     conda:
@@ -172,3 +183,27 @@ rule evaluate_claims:
         claims=canonical(config["claims"]),
     script:
         "../workflow_scripts/evaluate_claims.py"
+
+
+rule write_summary:
+    input:
+        claims=rules.evaluate_claims.output.claims,
+        comparison=rules.evaluate_claims.output.comparison,
+        attacks=rules.build_tables.output.attacks,
+        sensitivity=sensitivity_outputs("table"),
+        description=project_path("report/workflow.rst"),
+        code=package_modules("claims", "io"),
+    output:
+        summary="results/report/summary.rst",
+    log:
+        "logs/write_summary/write_summary.log",
+    conda:
+        "../envs/results.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        claims=canonical(config["claims"]),
+    script:
+        "../workflow_scripts/write_summary.py"

@@ -54,6 +54,7 @@ rule fit_vi:
         batch_size=config["vi"]["batch_size"],
         num_particles=config["vi"]["num_particles"],
         init_scale=config["vi"]["init_scale"],
+        guide_init=config["vi"]["guide_init"],
         prior_scale=config["vi"]["prior_scale"],
         train_size=config["vi"]["train_size"],
         device=config["device"],
@@ -84,6 +85,7 @@ rule sample_vi_posterior:
 rule run_hmc:
     input:
         train=rules.download_dataset.output.train,
+        det=hmc_start_weights,
         code=package_modules(
             "models", "bayes", "hmc", "posterior", "data", "io", "runtime"
         ),

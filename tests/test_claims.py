@@ -4,7 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayeslrp.claims import CLAIM_COLUMNS, claims_breakdown, claims_table, evaluate_claims, verdict
+from bayeslrp.claims import (
+    CLAIM_COLUMNS,
+    baseline_comparison,
+    claims_breakdown,
+    claims_table,
+    evaluate_claims,
+    summary_page,
+    verdict,
+)
 from bayeslrp.models import LEARNABLE_LAYERS, output_layer
 from bayeslrp.tables import robustness_summary
 
@@ -130,3 +138,23 @@ def test_summary_quartiles_and_mean_interval():
         (summary["subset"] == "attack_failed") & (summary["metric"] == "lrp_robustness")
     ]
     assert (failed["count"] == 26).all()  # points 1, 2, 4, 5, ... of 40: the attack failed
+
+
+def test_baseline_comparison_flags_lrp_that_does_not_beat_a_trivial_explanation():
+    table = synthetic_table(seeds=(0,), points=20)
+    output = table[table["layer"] == table["arch"].map({"fc": 5, "conv": 7})]
+    # the input baseline scores 0.9 everywhere: only Bayesian LRP at n = 100 (~0.95) beats it
+    baselines = pd.concat(
+        [output.assign(explainer=name, lrp_robustness=value)
+         for name, value in (("input", 0.9), ("random", 0.01), ("gradient_x_input", 0.5))],
+        ignore_index=True,
+    )  # fmt: skip
+    comparison = baseline_comparison(table, baselines, k=10).set_index(["arch", "n_samples"])
+    assert comparison.loc[("fc", 100), "beats_baselines"]
+    assert not comparison.loc[("fc", 1), "beats_baselines"]  # det ~0.27 < 0.9
+    assert not comparison.loc[("fc", 10), "beats_baselines"]  # 0.77 < 0.9
+    assert comparison.loc[("fc", 100), "input"] == 0.9
+    page = summary_page(claims_table(claims_breakdown(table, SETTINGS)), "Intro.", SETTINGS,
+                        comparison.reset_index())  # fmt: skip
+    assert "hmc nets at the largest n" in page and "in 1 of 1" in page
+    assert "det nets" in page and "in 0 of 2" in page

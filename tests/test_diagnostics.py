@@ -6,8 +6,9 @@ from torch import nn
 
 from bayeslrp import build_model
 from bayeslrp.attacks import attack
+from bayeslrp.baselines import baseline_heatmaps, gradient_x_input
 from bayeslrp.diagnostics import gradient_masking, weight_magnitude
-from bayeslrp.metrics import perturbed
+from bayeslrp.metrics import lrp_robustness, perturbed
 from bayeslrp.posterior import predict_proba
 
 
@@ -73,3 +74,31 @@ def test_weight_magnitude_per_layer():
     assert set(sizes) == {1, 3, 5}
     assert abs(sizes[1] - posterior["1.weight"].abs().mean().item()) < 1e-7
     assert weight_magnitude(saturated_posterior(samples=2, scale=10.0), "fc")[3] > 5 * sizes[3]
+
+
+def test_gradient_x_input_of_a_linear_model_is_weight_times_input():
+    g = torch.Generator().manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(6, 3))
+    weights = {
+        "1.weight": torch.randn(2, 3, 6, generator=g),
+        "1.bias": torch.randn(2, 3, generator=g),
+    }
+    x = torch.rand(4, 1, 2, 3, generator=g)
+    target = torch.tensor([0, 2, 1, 0])
+    expected = weights["1.weight"].mean(0)[target].view_as(x) * x
+    torch.testing.assert_close(gradient_x_input(model, weights, x, target, chunk=1), expected)
+
+
+def test_baselines_have_the_documented_behaviour():
+    model = build_model("fc", 8)
+    posterior = saturated_posterior(samples=2, scale=1.0)
+    x = torch.rand(200, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    target = predict_proba(model, posterior, x).argmax(1)
+    heat = baseline_heatmaps(model, posterior, x, x.clone(), target, target,
+                             torch.Generator().manual_seed(1))  # fmt: skip
+    # an unchanged input: the input and gradient x input baselines are perfectly robust ...
+    for name in ("input", "gradient_x_input"):
+        assert lrp_robustness(*heat[name], 100).eq(1.0).all(), name
+    # ... and random heatmaps overlap by chance, k / 784 on average
+    chance = lrp_robustness(*heat["random"], 100).mean().item()
+    assert abs(chance - 100 / 784) < 0.02

@@ -197,3 +197,22 @@ def test_captum_backend_matches_the_slow_formula():
                             backend="captum")[0]  # fmt: skip
     for i in range(3):
         torch.testing.assert_close(heat[i], slow_lrp_fc(model, x[i], target[i].item(), 0.1))
+
+
+def test_per_sample_target_explains_each_samples_own_class():
+    # lrp.target: per_sample = no ensemble target: sample s explains its own argmax.
+    torch.manual_seed(2)
+    model, posterior = random_posterior("fc", 6, hidden=6)
+    x = torch.rand(30, 1, 28, 28)
+    per_sample = bayesian_relevance(model, posterior, x, 5, [6], None, 0.1, chunk=4)[6]
+    expected = torch.zeros_like(x)
+    own = []
+    for s in range(6):
+        model.load_state_dict({k: v[s] for k, v in posterior.items()})
+        own.append(model(x).argmax(1))
+        expected += epsilon_lrp(model, x, 5, 0.1, own[-1]) / 6
+    torch.testing.assert_close(per_sample, expected)
+    ensemble = predict_proba(model, posterior, x).argmax(1)
+    assert any((o != ensemble).any() for o in own)  # the two targets really differ here
+    with_ensemble = bayesian_relevance(model, posterior, x, 5, [6], {6: ensemble}, 0.1)[6]
+    assert not torch.allclose(with_ensemble, per_sample)

@@ -1,6 +1,7 @@
 import torch
 from bayes_fixtures import PRIOR, SIGMA, flat, regression_problem
 
+from bayeslrp import build_model
 from bayeslrp.bayes import gaussian
 from bayeslrp.vi import fit_vi, sample_mean_field
 
@@ -40,3 +41,21 @@ def test_mean_field_samples_have_the_guide_moments_and_are_seeded():
     torch.testing.assert_close(flat(draws).std(0), flat(scales), atol=0, rtol=0.03)
     again = sample_mean_field(locs, scales, 20000, torch.Generator().manual_seed(0))
     assert torch.equal(draws["bias"], again["bias"])
+
+
+def test_randn_guide_init_starts_from_standard_normal_locations_and_raw_scales():
+    # lr ~ 0: the fitted guide is still its starting point.
+    torch.manual_seed(0)
+    net = build_model("fc", 8)
+    x, y = torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))
+    common = dict(epochs=1, lr=1e-12, batch_size=64, num_particles=1, init_scale=0.01,
+                  prior_scale=1.0)  # fmt: skip
+    locs, scales, _ = fit_vi(net, x, y, generator=torch.Generator().manual_seed(0),
+                             guide_init="randn", **common)  # fmt: skip
+    assert abs(locs["1.weight"].std().item() - 1.0) < 0.02
+    # E[softplus(Z)] for Z ~ N(0, 1) is about 0.806
+    assert abs(scales["1.weight"].mean().item() - 0.806) < 0.02
+    small_locs, small_scales, _ = fit_vi(net, x, y, generator=torch.Generator().manual_seed(0),
+                                         **common)  # fmt: skip
+    assert small_locs["1.weight"].abs().max() < 0.05  # PyTorch's init: |w| < 1/sqrt(784)
+    assert torch.allclose(small_scales["1.weight"], torch.tensor(0.01))

@@ -15,6 +15,7 @@ model_keys = ["dataset", "arch", "inference", "seed", "n_samples"]
 robustness = concat_tables(inp.robustness, model_keys + ["attack", "layer", "k", "point"])
 accuracy = concat_tables(inp.accuracy, model_keys)
 attacks = concat_tables(inp.attacks, model_keys + ["attack"])
+baselines = concat_tables(inp.baselines, model_keys + ["attack", "explainer", "k", "point"])
 # One row per dataset: the source used, where it was found, and the verified checksums.
 sources = pd.json_normalize([io.load_json(path) for path in inp.sources]).drop(columns="attempts")
 posterior = pd.concat(
@@ -37,5 +38,6 @@ log.info("%d robustness rows, %d accuracy rows", len(robustness), len(accuracy))
 io.save_csv(robustness, snakemake.output.robustness)
 io.save_csv(accuracy, snakemake.output.accuracy)
 io.save_csv(attacks, snakemake.output.attacks)
+io.save_csv(baselines, snakemake.output.baselines)
 io.save_csv(posterior, snakemake.output.posterior)
 io.save_csv(sources, snakemake.output.data_sources)

@@ -26,7 +26,9 @@ weights = {k: v.to(device) for k, v in take(posterior, n).items()}
 x_adv = io.load_tensors(snakemake.input.adversarial)["adversarial"].to(device)
 
 targets = None
-if layer == output_layer(arch):  # the class the posterior predicts for the adversarial
+# The class the posterior predicts for the adversarial (lrp.target: ensemble); None =
+# each sample's own class (per_sample).
+if layer == output_layer(arch) and p.lrp["target"] == "ensemble":
     targets = {n: predict_proba(model, weights, x_adv).argmax(1)}
 adversarial = bayesian_relevance(model, weights, x_adv, layer, [n], targets, **lrp)[n].cpu()
 clean = io.load_tensors(snakemake.input.clean)[f"samples{n}"]

@@ -1,11 +1,13 @@
 """Per-point LRP and softmax robustness of one model, and its attack statistics."""
 
 import pandas as pd
+import torch
 
 from bayeslrp import io
+from bayeslrp.baselines import baseline_heatmaps
 from bayeslrp.diagnostics import gradient_masking, weight_magnitude
 from bayeslrp.metrics import all_zero, perturbed
-from bayeslrp.models import build_model, split_model_name
+from bayeslrp.models import build_model, output_layer, split_model_name
 from bayeslrp.posterior import check_posterior, predict_proba, take
 from bayeslrp.runtime import configure_logging
 from bayeslrp.tables import attack_summary, robustness_rows
@@ -22,7 +24,8 @@ points = io.load_tensors(snakemake.input.points)
 x, labels = points["images"], points["labels"]
 model_keys = {"dataset": w.dataset, "arch": arch, "inference": inference, "seed": int(w.seed)}
 
-frames, attack_rows, predictions = [], [], {}
+frames, attack_rows, baseline_frames, predictions = [], [], [], {}
+generator = torch.Generator().manual_seed(int(w.seed))  # the random baseline heatmaps
 for run, attack_path, relevance_path in zip(
     p.runs, snakemake.input.attacks, snakemake.input.relevance, strict=True
 ):
@@ -37,6 +40,14 @@ for run, attack_path, relevance_path in zip(
         row = attack_summary(keys, x, attack["adversarial"], labels, p_clean, p_adv)
         row.update(gradient_masking(model, weights, x, labels, p.loss, p.chunk))
         attack_rows.append(row)
+        baselines = baseline_heatmaps(model, weights, x, attack["adversarial"],
+                                      p_clean.argmax(1), p_adv.argmax(1), generator)  # fmt: skip
+        baseline_frames += [
+            robustness_rows({**keys, "layer": output_layer(arch)}, labels, p_clean, p_adv,
+                            clean, adversarial, p.topk, perturbed(x, attack["adversarial"]),
+                            p.topk_mode).assign(explainer=name)
+            for name, (clean, adversarial) in baselines.items()
+        ]  # fmt: skip
         log.info("%s n=%d: %s", run["attack"], run["n"], attack_rows[-1])
     p_clean, p_adv = predictions[run["attack"], run["n"]]
     heat = io.load_tensors(relevance_path)
@@ -64,6 +75,7 @@ for run, attack_path, relevance_path in zip(
     )
 io.save_csv(pd.concat(frames, ignore_index=True), snakemake.output.robustness)
 io.save_csv(pd.DataFrame(attack_rows), snakemake.output.attacks)
+io.save_csv(pd.concat(baseline_frames, ignore_index=True), snakemake.output.baselines)
 magnitude = [{**model_keys, "statistic": "weight_abs_mean", "layer": layer, "value": value}
              for layer, value in weight_magnitude(posterior, arch).items()]  # fmt: skip
 io.save_csv(pd.DataFrame(magnitude), snakemake.output.weights)

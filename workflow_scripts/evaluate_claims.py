@@ -1,11 +1,9 @@
-"""Claims C1-C5: statistics, bootstrap intervals and verdicts, and the report's first page."""
-
-from pathlib import Path
+"""Claims C1-C5: statistics, bootstrap intervals and verdicts; LRP against baselines."""
 
 import pandas as pd
 
 from bayeslrp import io
-from bayeslrp.claims import claims_breakdown, claims_table, summary_page
+from bayeslrp.claims import baseline_comparison, claims_breakdown, claims_table
 from bayeslrp.runtime import configure_logging
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
@@ -18,8 +16,7 @@ claims = claims_table(breakdown)
 for row in claims.itertuples():
     log.info("%s %s: %.3f [%.3f, %.3f] -> %s (perturbed only: %s)", row.claim, row.statement,
              row.value, row.ci_low, row.ci_high, row.verdict, row.verdict_perturbed)  # fmt: skip
+comparison = baseline_comparison(robustness, pd.read_csv(snakemake.input.baselines), settings["k"])
 io.save_csv(breakdown, snakemake.output.breakdown)
 io.save_csv(claims, snakemake.output.claims)
-page = summary_page(claims, Path(snakemake.input.description).read_text(), settings)
-with io.atomic_path(snakemake.output.summary) as tmp:
-    Path(tmp).write_text(page)
+io.save_csv(comparison, snakemake.output.comparison)

@@ -20,9 +20,10 @@ check_posterior(posterior, model, snakemake.input.weights)
 weights = {k: v.to(device) for k, v in take(posterior, max(ns)).items()}
 x = io.load_tensors(snakemake.input.points)["images"].to(device)
 
-# At the output layer every sample explains the class of the posterior's mean softmax.
+# At the output layer every sample explains the class of the posterior's mean softmax
+# (lrp.target: ensemble); with per_sample, targets stay None: each sample's own class.
 targets = None
-if layer == output_layer(arch):
+if layer == output_layer(arch) and p.lrp["target"] == "ensemble":
     targets = {
         n: proba.argmax(1) for n, proba in predict_proba_prefixes(model, weights, x, ns).items()
     }

@@ -25,7 +25,7 @@ start = time.perf_counter()
 locs, scales, elbos = fit_vi(
     net, images, labels, epochs=p.epochs, lr=p.lr, batch_size=p.batch_size,
     num_particles=p.num_particles, init_scale=p.init_scale, prior_scale=p.prior_scale,
-    generator=generator,
+    generator=generator, guide_init=p.guide_init,
 )  # fmt: skip
 seconds = time.perf_counter() - start
 

@@ -4,7 +4,7 @@ import time
 
 from bayeslrp import io
 from bayeslrp.data import training_subset
-from bayeslrp.hmc import run_hmc
+from bayeslrp.hmc import run_hmc, run_hmc_per_batch
 from bayeslrp.models import build_model
 from bayeslrp.posterior import drop_invalid_samples, sample_std, std_by_layer
 from bayeslrp.runtime import configure_logging, resolve_device, seed_everything, set_threads
@@ -22,14 +22,27 @@ size = len(labels)
 net = build_model(snakemake.wildcards.arch, snakemake.params.hidden).to(device)
 log.info("%s for %s on %d images, device %s", h["kernel"], snakemake.wildcards.arch, size, device)
 
-start = time.perf_counter()
-posterior, diagnostics = run_hmc(
-    net, images, labels, warmup=h["warmup"], num_samples=h["num_samples"],
-    thinning=h["thinning"], num_chains=h["num_chains"], kernel=h["kernel"],
+init_weights = None
+if h["init"] == "det_weights":  # start at the trained deterministic net of this seed
+    det = io.load_tensors(snakemake.input.det)
+    init_weights = {k: v[0].to(device) for k, v in det.items()}
+settings = dict(
+    warmup=h["warmup"], thinning=h["thinning"], kernel=h["kernel"],
     max_tree_depth=h["max_tree_depth"], num_steps=h["num_steps"], step_size=h["step_size"],
-    target_accept=h["target_accept"], prior_scale=h["prior_scale"], init=h["init"], seed=seed,
-    log_every=h["log_every"],
+    target_accept=h["target_accept"], prior_scale=h["prior_scale"], init=h["init"],
+    log_every=h["log_every"], init_weights=init_weights,
 )  # fmt: skip
+start = time.perf_counter()
+if h["protocol"] == "per_batch":
+    posterior, diagnostics = run_hmc_per_batch(
+        net, images, labels, batch_size=h["batch_size"], num_samples=h["num_samples"],
+        seed=seed, **settings,
+    )  # fmt: skip
+else:
+    posterior, diagnostics = run_hmc(
+        net, images, labels, num_samples=h["num_samples"], num_chains=h["num_chains"],
+        seed=seed, **settings,
+    )  # fmt: skip
 seconds = time.perf_counter() - start
 posterior, invalid = drop_invalid_samples(posterior, snakemake.output.weights)
 if invalid:

@@ -353,3 +353,32 @@ def claims_figure(breakdown: pd.DataFrame) -> ggplot:
                 strip_text=element_text(size=7), subplots_adjust={"wspace": 0.3, "hspace": 0.7},
                 plot_title=element_text(size=9), legend_position="bottom")
     )  # fmt: skip
+
+
+def sensitivity_figure(table: pd.DataFrame) -> ggplot:
+    """Each claim's statistic and interval under every sensitivity variant (all points,
+    and perturbed points only), coloured by verdict."""
+    parts = []
+    for suffix, points in (("", "all points"), ("_perturbed", "perturbed points")):
+        part = table[["variant", "claim", "statement"]].assign(
+            value=table[f"value{suffix}"], ci_low=table[f"ci_low{suffix}"],
+            ci_high=table[f"ci_high{suffix}"], verdict=table[f"verdict{suffix}"], points=points,
+        )  # fmt: skip
+        parts.append(part)
+    frame = pd.concat(parts, ignore_index=True).dropna(subset=["value"])
+    frame["panel"] = frame["claim"] + ": " + frame["statement"].str.wrap(38)
+    n_variants = frame["variant"].nunique()
+    return (
+        ggplot(frame, aes("variant", "value", ymin="ci_low", ymax="ci_high", color="verdict",
+                          shape="points"))
+        + geom_pointrange(position=position_dodge(width=0.5))
+        + facet_wrap("panel", scales="free_y", ncol=3)
+        + scale_color_manual(values=VERDICT_COLOURS)
+        + labs(x="variant", y="statistic (bootstrap interval)", color="verdict", shape="",
+               title="Sensitivity of the claims to the study's open choices")
+        + theme_bw()
+        + theme(figure_size=(max(11, 1.0 * n_variants * 3), 7),
+                axis_text_x=element_text(rotation=35, ha="right", size=7),
+                strip_text=element_text(size=7), subplots_adjust={"wspace": 0.3, "hspace": 0.8},
+                plot_title=element_text(size=9), legend_position="bottom")
+    )  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 import pyro
@@ -16,7 +17,7 @@ from bayeslrp.bayes import bayesian_model, categorical, initial_values, site_nam
 
 log = logging.getLogger(__name__)
 
-INITS = ("small", "pyro_default")
+INITS = ("small", "pyro_default", "det_weights")
 KERNELS = ("nuts", "hmc")
 
 
@@ -50,22 +51,31 @@ def run_hmc(
     seed: int,
     log_every: int = 10,
     likelihood=categorical,
+    init_weights: dict[str, torch.Tensor] | None = None,
 ) -> tuple[dict[str, torch.Tensor], dict]:
     """Sample the full-batch posterior; return weights [chains * samples, ...] and diagnostics.
 
     Chains run one after another (seed + chain), which keeps them reproducible and avoids
     multiprocessing; each keeps every `thinning`-th of `num_samples * thinning` draws.
+    init: small = PyTorch's layer initialisation, pyro_default = Pyro's uniform(-2, 2) in
+    unconstrained space, det_weights = `init_weights` (a trained deterministic net).
     """
     model = bayesian_model(net, prior_scale, likelihood)
     if init not in INITS:
         raise ValueError(f"unknown hmc.init {init!r}; choose from {INITS}")
+    if init == "det_weights" and init_weights is None:
+        raise ValueError("hmc.init det_weights needs the deterministic net's weights")
+    start_values = None
+    if init == "small":
+        start_values = initial_values(net)
+    elif init == "det_weights":
+        start_values = {site_name(k): v.detach().clone() for k, v in init_weights.items()}
     names = list(net.state_dict())
     chains, per_chain = [], []
     for chain in range(num_chains):
         pyro.set_rng_seed(seed + chain)
         hmc_kernel = _kernel(
-            model, kernel, initial_values(net) if init == "small" else None,
-            step_size, max_tree_depth, num_steps, target_accept,
+            model, kernel, start_values, step_size, max_tree_depth, num_steps, target_accept,
         )  # fmt: skip
 
         # Pyro resets the kernel's statistics when the run ends, so they are read here,
@@ -98,6 +108,43 @@ def run_hmc(
         "chains": per_chain,
         **mixing_diagnostics(stacked, seed),
     }
+
+
+def run_hmc_per_batch(
+    net: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    batch_size: int,
+    num_samples: int,
+    seed: int,
+    **settings,
+) -> tuple[dict[str, torch.Tensor], dict]:
+    """The reference code's protocol: an independent chain on each shuffled batch of
+    `batch_size` training images, ceil(num_samples / batches) draws kept per batch, pooled
+    and resampled (seeded, without replacement) to exactly `num_samples` samples.
+
+    Each batch's posterior conditions on that batch alone, so the pooled samples are not
+    draws from the full-data posterior; R-hat across batches measures how much they differ.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(x), generator=generator).to(x.device)
+    batches = [order[i : i + batch_size] for i in range(0, len(x), batch_size)]
+    per_batch = math.ceil(num_samples / len(batches))
+    parts, chains = [], []
+    for b, rows in enumerate(batches):
+        log.info("batch %d/%d: %d images, %d samples kept", b + 1, len(batches), len(rows),
+                 per_batch)  # fmt: skip
+        weights, diagnostics = run_hmc(net, x[rows], y[rows], num_samples=per_batch,
+                                       num_chains=1, seed=seed + b, **settings)  # fmt: skip
+        parts.append(weights)
+        chains += diagnostics["chains"]
+    stacked = {n: torch.stack([p[n] for p in parts]) for n in parts[0]}  # [batches, S_b, ...]
+    pooled = {n: v.flatten(0, 1) for n, v in stacked.items()}
+    keep = torch.randperm(len(batches) * per_batch, generator=generator)[:num_samples].sort()
+    posterior = {n: v[keep.values] for n, v in pooled.items()}
+    return posterior, {"chains": chains, "batches": len(batches),
+                       **mixing_diagnostics(stacked, seed)}  # fmt: skip
 
 
 def mixing_diagnostics(stacked: dict[str, torch.Tensor], seed: int, size: int = 200) -> dict:

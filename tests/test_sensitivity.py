@@ -1,0 +1,67 @@
+"""The sensitivity study runs the whole workflow per variant; here on the tiny config, with
+one variant that switches every reference-code option on at once."""
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+from conftest import snakemake
+
+pytestmark = pytest.mark.workflow
+
+REFERENCE_LIKE = {
+    "hmc": {"protocol": "per_batch", "batch_size": 250, "init": "pyro_default"},
+    "attacks": {"bayes": "mean_adversarial", "loss": "logit_margin"},
+    "lrp": {"topk_mode": "split", "target": "per_sample"},
+    "metrics": {"bayes_robustness": "mean_of_robustness"},
+}
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory, tiny_config):
+    config = yaml.safe_load(tiny_config.read_text())
+    config["sensitivity"] = {"variants": {"paper_text": {}, "reference_like": REFERENCE_LIKE}}
+    path = tmp_path_factory.mktemp("config") / "sensitivity.yaml"
+    path.write_text(yaml.safe_dump(config))
+    workdir = tmp_path_factory.mktemp("sensitivity")
+    run = snakemake(workdir, "--cores", "2", config=path)
+    assert run.returncode == 0, run.stderr[-4000:]
+    return workdir
+
+
+def test_every_variant_reports_every_claim(study):
+    table = pd.read_csv(study / "results/tables/sensitivity.csv")
+    assert sorted(table["variant"].unique()) == ["paper_text", "reference_like"]
+    assert (
+        table.groupby("variant")["claim"].apply(list) == [["C1", "C2", "C3", "C4", "C5"]] * 2
+    ).all()
+    changes = table.set_index("variant")["changes"]
+    assert (changes.loc["paper_text"] == "(none)").all()
+    assert "hmc.protocol=per_batch" in changes.loc["reference_like"].iloc[0]
+    png = study / "results/figures/sensitivity.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+def test_a_variant_is_a_complete_run_with_its_own_settings(study):
+    variant = study / "results/sensitivity/reference_like"
+    settings = yaml.safe_load((variant / "config.yaml").read_text())
+    assert settings["hmc"]["protocol"] == "per_batch" and "sensitivity" not in settings
+    # per_batch: the HMC posterior still holds num_samples draws (tiny config: 10)
+    posterior = pd.read_csv(variant / "results/tables/posterior.csv")
+    assert len(posterior.query("inference == 'hmc' and statistic == 'invalid_samples'")) == 1
+    weights = torch.load(variant / "results/posterior/fashion_mnist/fc_hmc/seed0/weights.pt",
+                         weights_only=True)  # fmt: skip
+    assert {v.shape[0] for v in weights.values()} == {10}
+    # mean_of_robustness: the relevance artifacts carry per-sample scores for n > 1
+    relevance = variant / "results/relevance/fashion_mnist/fc_hmc/seed0"
+    heat = torch.load(relevance / "fgsm_samples10_layer5.pt", weights_only=True)
+    assert heat["sample_robustness"].shape == (2, 20)
+    # logit_margin moves every input, so no point is unperturbed
+    robustness = pd.read_csv(variant / "results/tables/robustness.csv")
+    assert robustness["perturbed"].all()
+
+
+def test_the_report_page_answers_the_question_with_the_sensitivity(study):
+    page = (study / "results/report/summary.rst").read_text()
+    assert "Is the Bayesian robustness real?" in page
+    assert "Sensitivity: on perturbed points C2 is" in page

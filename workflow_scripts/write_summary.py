@@ -1,0 +1,22 @@
+"""The report's first page: a plain-language answer and the verdict on every claim."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from bayeslrp import io
+from bayeslrp.claims import summary_page
+from bayeslrp.runtime import configure_logging
+
+snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+log = configure_logging(snakemake)
+inp = snakemake.input
+
+sensitivity = pd.read_csv(inp.sensitivity) if inp.get("sensitivity") else None
+page = summary_page(
+    pd.read_csv(inp.claims), Path(inp.description).read_text(), snakemake.params.claims,
+    pd.read_csv(inp.comparison), pd.read_csv(inp.attacks), sensitivity,
+)  # fmt: skip
+with io.atomic_path(snakemake.output.summary) as tmp:
+    Path(tmp).write_text(page)
+log.info("wrote %s", snakemake.output.summary)
