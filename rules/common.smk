@@ -45,6 +45,14 @@ def check_config(config):
                 f"claims.{key} = {config['claims'][key]} is not one of lrp.topk "
                 f"{config['lrp']['topk']}; add it to lrp.topk or change claims.{key}"
             )
+    unknown = set(config["sensitivity"]["variants"]) - set(
+        config["sensitivity"]["catalogue"]
+    )
+    if unknown:
+        raise ValueError(
+            f"sensitivity.variants lists {sorted(unknown)}, which sensitivity.catalogue does "
+            f"not define; add them to the catalogue or remove them from the list"
+        )
     for dataset in config["datasets"]:
         if (
             not config["data"]["search_paths"][dataset]
@@ -316,12 +324,19 @@ def variant_config(wildcards):
     """The complete config of one sensitivity variant (without a sensitivity study)."""
     study = config["sensitivity"]
     base = {k: v for k, v in config.items() if k != "sensitivity"}
-    variant = merged(merged(base, study["scale"]), study["variants"][wildcards.variant])
+    variant = merged(
+        merged(base, study["scale"]), study["catalogue"][wildcards.variant]
+    )
     return canonical(variant)
 
 
 def sensitivity_variants():
     return sorted(config["sensitivity"]["variants"])
+
+
+def variant_overrides():
+    catalogue = config["sensitivity"]["catalogue"]
+    return canonical({name: catalogue[name] for name in sensitivity_variants()})
 
 
 def sensitivity_outputs(key):

@@ -67,6 +67,6 @@ rule build_sensitivity:
         runtime=5,
     params:
         variants=sensitivity_variants(),
-        overrides=canonical(config["sensitivity"]["variants"]),
+        overrides=variant_overrides(),
     script:
         "../workflow_scripts/build_sensitivity.py"

@@ -20,7 +20,14 @@ REFERENCE_LIKE = {
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, tiny_config):
     config = yaml.safe_load(tiny_config.read_text())
-    config["sensitivity"] = {"variants": {"paper_text": {}, "reference_like": REFERENCE_LIKE}}
+    # The default config's scale is overridden key by key (presets merge, they cannot delete).
+    scale = {"datasets": config["datasets"], "seeds": config["seeds"],
+             "data": {"n_test_points": 20}, "vi": {"train_size": 2000}}  # fmt: skip
+    config["sensitivity"] = {
+        "variants": ["paper_text", "reference_like"],
+        "scale": scale,
+        "catalogue": {"paper_text": {}, "reference_like": REFERENCE_LIKE},
+    }
     path = tmp_path_factory.mktemp("config") / "sensitivity.yaml"
     path.write_text(yaml.safe_dump(config))
     workdir = tmp_path_factory.mktemp("sensitivity")
