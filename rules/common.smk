@@ -12,8 +12,11 @@ PACKAGE = PROJECT / "src" / "bayeslrp"
 sys.path.insert(0, str(PROJECT / "src"))
 # Jobs import bayeslrp from the source tree in any environment (the project's venv, a
 # conda env of envs/, a cluster node): Snakemake passes its environment on to every job.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, [str(PROJECT / "src"), os.environ.get("PYTHONPATH")])
+# (Set here, not required from the user, so not an `envvars:` assertion.)
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        filter(None, [str(PROJECT / "src"), os.getenv("PYTHONPATH")])
+    )
 )
 
 from bayeslrp.models import LEARNABLE_LAYERS, output_layer, split_model_name

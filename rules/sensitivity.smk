@@ -35,7 +35,6 @@ rule run_variant:
     params:
         settings=variant_config,
         snakefile=project_path("Snakefile"),
-        project=project_path("."),
     script:
         "../workflow_scripts/run_variant.py"
 

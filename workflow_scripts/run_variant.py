@@ -25,7 +25,9 @@ command = [sys.executable, "-m", "snakemake", "-s", p.snakefile, "--directory", 
 log.info("variant %s: %s", variant, " ".join(command))
 # cwd = the project, so the nested run picks up profiles/default like a run by hand.
 with open(snakemake.log[0], "a") as out:
-    done = subprocess.run(command, cwd=p.project, stdout=out, stderr=subprocess.STDOUT)
+    done = subprocess.run(
+        command, cwd=Path(p.snakefile).parent, stdout=out, stderr=subprocess.STDOUT
+    )
 if done.returncode:
     raise RuntimeError(f"sensitivity variant {variant} failed (exit {done.returncode}); "
                        f"its log is above in {snakemake.log[0]}")  # fmt: skip
