@@ -2,6 +2,7 @@ import os
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 # Validate first: a bad config stops here with the schema's message, before any job runs.
@@ -56,6 +57,16 @@ def check_config(config):
             f"sensitivity.variants lists {sorted(unknown)}, which sensitivity.catalogue does "
             f"not define; add them to the catalogue or remove them from the list"
         )
+    for name in config["sensitivity"]["variants"]:  # each nested run's config, up front
+        try:
+            validate(
+                variant_settings(name), str(PROJECT / "schemas/config.schema.yaml")
+            )
+        except WorkflowError as error:
+            raise ValueError(
+                f"sensitivity variant {name} (this config + sensitivity.scale + "
+                f"sensitivity.catalogue.{name}) is not a valid config: {error}"
+            ) from None
     for dataset in config["datasets"]:
         if (
             not config["data"]["search_paths"][dataset]
@@ -64,9 +75,6 @@ def check_config(config):
             raise ValueError(
                 f"data.search_paths.{dataset} is empty but data.sources has local"
             )
-
-
-check_config(config)
 
 
 wildcard_constraints:
@@ -323,14 +331,15 @@ def merged(base, overrides):
     return out
 
 
-def variant_config(wildcards):
+def variant_settings(name):
     """The complete config of one sensitivity variant (without a sensitivity study)."""
     study = config["sensitivity"]
     base = {k: v for k, v in config.items() if k != "sensitivity"}
-    variant = merged(
-        merged(base, study["scale"]), study["catalogue"][wildcards.variant]
-    )
-    return canonical(variant)
+    return canonical(merged(merged(base, study["scale"]), study["catalogue"][name]))
+
+
+def variant_config(wildcards):
+    return variant_settings(wildcards.variant)
 
 
 def sensitivity_variants():
@@ -350,3 +359,7 @@ def sensitivity_outputs(key):
         "table": "results/tables/sensitivity.csv",
         "png": "results/figures/sensitivity.png",
     }[key]
+
+
+# Last, once every helper it uses is defined.
+check_config(config)

@@ -99,3 +99,20 @@ def test_a_bad_target_fails_before_any_job_runs(tmp_path, target, message):
     assert run.returncode != 0
     assert message in run.stdout + run.stderr
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    ("sensitivity", "message"),
+    [
+        ({"variants": ["nope"]}, "sensitivity.variants lists ['nope']"),
+        ({"variants": ["bad"], "catalogue": {"bad": {"attacks": {"loss": "hinge"}}}},
+         "sensitivity variant bad"),
+    ],
+)  # fmt: skip
+def test_a_bad_sensitivity_variant_is_refused_before_any_work(tmp_path, sensitivity, message):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(mutate(("sensitivity",), sensitivity)))
+    run = snakemake(tmp_path, "-n", config=bad)
+    assert run.returncode != 0
+    assert message in run.stdout + run.stderr
+    assert not (tmp_path / "results").exists()

@@ -14,6 +14,9 @@ SCHEMA = str(ROOT / "schemas" / "config.schema.yaml")
 BASE = yaml.safe_load((ROOT / "config.yaml").read_text())
 validate(BASE, SCHEMA)  # fill in defaults: mutations then reach every key
 FREE_TEXT = {("data", "download_dir")}  # any string is valid there
+# Override mappings of the sensitivity study: merged into the config and validated per
+# variant before the DAG is built (tests/test_config.py), not by the schema itself.
+OVERRIDES = (("sensitivity", "scale"), ("sensitivity", "catalogue"))
 
 
 def leaves(node, path=()):
@@ -26,7 +29,13 @@ def leaves(node, path=()):
         yield ("leaf", path)
 
 
-PATHS = list(leaves(BASE))
+def free_form(path):
+    """Inside an override mapping, or the scale mapping itself (which takes any key)."""
+    inside = any(path[: len(o)] == o and len(path) > len(o) for o in OVERRIDES)
+    return inside or path == ("sensitivity", "scale")
+
+
+PATHS = [(kind, path) for kind, path in leaves(BASE) if not free_form(path)]
 
 
 def get(config, path):

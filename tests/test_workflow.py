@@ -94,8 +94,9 @@ def png_size(path):
 def test_every_figure_renders_a_readable_png_and_pdf(smoke_run, name):
     png = smoke_run / f"results/figures/{name}.png"
     width, height = png_size(png)
-    # 150 dpi and at least about 5 x 3 inches: room for the facets and their labels.
-    assert width >= 700 and height >= 450, (width, height)
+    # 150 dpi and at least about 5 x 3 inches (2 inches for Fig 2's single row of panels):
+    # room for the facets and their labels.
+    assert width >= 700 and height >= (280 if name == "fig2_topk_overlap" else 450)
     assert png.stat().st_size > 20_000  # not a blank canvas
     assert (smoke_run / f"results/figures/{name}.pdf").read_bytes()[:4] == b"%PDF"
 
