@@ -64,7 +64,7 @@ def check_config(config):
             )
         except WorkflowError as error:
             raise ValueError(
-                f"sensitivity variant {name} (this config + sensitivity.scale + "
+                f"sensitivity variant {name} (this config, then sensitivity.scale, then "
                 f"sensitivity.catalogue.{name}) is not a valid config: {error}"
             ) from None
     for dataset in config["datasets"]:
