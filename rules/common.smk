@@ -20,7 +20,7 @@ os.environ.update(
     )
 )
 
-from bayeslrp.models import LEARNABLE_LAYERS, output_layer, split_model_name
+from bayeslrp.architectures import LEARNABLE_LAYERS, output_layer, split_model_name
 
 
 def check_config(config):
@@ -94,7 +94,12 @@ def project_path(path):
 
 
 def package_modules(*names):
-    """Package modules a rule depends on, so that editing one reruns exactly that rule."""
+    """Package modules a rule depends on, so that editing one reruns exactly that rule.
+
+    `models` re-exports `architectures`, so it brings that module along.
+    """
+    if "models" in names:
+        names = (*names, "architectures")
     return [str(PACKAGE / f"{name}.py") for name in names]
 
 

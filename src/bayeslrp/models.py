@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from torch import nn
 
-ARCHITECTURES = ("fc", "conv")
-
-# Learnable layers per architecture (the paper's layer ids); the last one is the output layer.
-LEARNABLE_LAYERS = {"fc": (1, 3, 5), "conv": (0, 3, 7)}
+from bayeslrp.architectures import (  # noqa: F401  (re-exported)
+    ARCHITECTURES,
+    LEARNABLE_LAYERS,
+    output_layer,
+    split_model_name,
+)
 
 
 def build_model(arch: str, hidden: int) -> nn.Sequential:
@@ -38,16 +40,3 @@ def build_model(arch: str, hidden: int) -> nn.Sequential:
             nn.Linear(16 * hidden, 10),
         )
     raise ValueError(f"unknown architecture {arch!r}; choose one of {ARCHITECTURES}")
-
-
-def output_layer(arch: str) -> int:
-    """Layer id of the network's output (logit) layer."""
-    return LEARNABLE_LAYERS[arch][-1]
-
-
-def split_model_name(model: str) -> tuple[str, str]:
-    """`fc_det` -> (`fc`, `det`)."""
-    arch, _, inference = model.partition("_")
-    if arch not in ARCHITECTURES or not inference:
-        raise ValueError(f"model name {model!r} is not of the form <fc|conv>_<inference>")
-    return arch, inference
