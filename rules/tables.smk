@@ -52,6 +52,9 @@ rule build_tables:
         weights=run_outputs(
             "results/robustness/{dataset}/{model}/seed{seed}_weights.csv"
         ),
+        baselines=run_outputs(
+            "results/robustness/{dataset}/{model}/seed{seed}_baselines.csv"
+        ),
         sources=expand("results/data/{dataset}/source.json", dataset=config["datasets"]),
         code=package_modules("tables", "io"),
     output:
