@@ -250,7 +250,7 @@ def spearman_by_panel(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         rows.append({**dict(zip(keys, values, strict=True)), "label": label})
     labels = pd.DataFrame(rows)
     for key in keys:  # keep the panels' order (a plain string column would sort them)
-        labels[key] = pd.Categorical(labels[key], categories=frame[key].cat.categories)
+        labels[key] = labels[key].astype(frame[key].dtype)
     return labels
 
 
