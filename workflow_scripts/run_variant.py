@@ -12,13 +12,14 @@ from bayeslrp.runtime import configure_logging
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = configure_logging(snakemake)
 p, variant = snakemake.params, snakemake.wildcards.variant
-workdir = Path(snakemake.output.claims).parents[2]  # results/sensitivity/<variant>
+# Absolute: the nested run starts in the project directory (for its profile), not here.
+workdir = Path(snakemake.output.claims).resolve().parents[2]  # results/sensitivity/<variant>
 workdir.mkdir(parents=True, exist_ok=True)
 config = workdir / "config.yaml"
 with io.atomic_path(config) as tmp:
     Path(tmp).write_text(yaml.safe_dump(dict(p.settings), sort_keys=True))
 
-targets = [str(Path(path).relative_to(workdir)) for path in snakemake.output]
+targets = [str(Path(path).resolve().relative_to(workdir)) for path in snakemake.output]
 command = [sys.executable, "-m", "snakemake", "-s", p.snakefile, "--directory", str(workdir),
            "--configfile", str(config), "--cores", str(snakemake.threads),
            "--rerun-incomplete", *targets]  # fmt: skip
