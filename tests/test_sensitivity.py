@@ -24,9 +24,9 @@ def study(tmp_path_factory, tiny_config):
     scale = {"datasets": config["datasets"], "seeds": config["seeds"],
              "data": {"n_test_points": 20}, "vi": {"train_size": 2000}}  # fmt: skip
     config["sensitivity"] = {
-        "variants": ["paper_text", "reference_like"],
+        "variants": ["reference_like"],  # one variant: each is a whole (tiny) run
         "scale": scale,
-        "catalogue": {"paper_text": {}, "reference_like": REFERENCE_LIKE},
+        "catalogue": {"paper_text": {}, "reference_like": REFERENCE_LIKE},  # one unused
     }
     path = tmp_path_factory.mktemp("config") / "sensitivity.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -38,13 +38,11 @@ def study(tmp_path_factory, tiny_config):
 
 def test_every_variant_reports_every_claim(study):
     table = pd.read_csv(study / "results/tables/sensitivity.csv")
-    assert sorted(table["variant"].unique()) == ["paper_text", "reference_like"]
-    assert (
-        table.groupby("variant")["claim"].apply(list) == [["C1", "C2", "C3", "C4", "C5"]] * 2
-    ).all()
-    changes = table.set_index("variant")["changes"]
-    assert (changes.loc["paper_text"] == "(none)").all()
-    assert "hmc.protocol=per_batch" in changes.loc["reference_like"].iloc[0]
+    # only the listed variant ran, though the catalogue defines two
+    assert table["variant"].unique().tolist() == ["reference_like"]
+    assert table["claim"].tolist() == ["C1", "C2", "C3", "C4", "C5"]
+    assert "hmc.protocol=per_batch" in table["changes"].iloc[0]
+    assert not (study / "results/sensitivity/paper_text").exists()
     png = study / "results/figures/sensitivity.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
 
