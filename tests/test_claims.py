@@ -158,3 +158,26 @@ def test_baseline_comparison_flags_lrp_that_does_not_beat_a_trivial_explanation(
                         comparison.reset_index())  # fmt: skip
     assert "hmc nets at the largest n" in page and "in 1 of 1" in page
     assert "det nets" in page and "in 0 of 2" in page
+
+
+def test_the_plain_answer_names_masking_and_the_sensitivity_verdicts():
+    table = synthetic_table(seeds=(0,), points=20)
+    table["perturbed"] = table["point"] % 4 == 0  # three quarters left unchanged
+    bayes = table["inference"] != "det"
+    table.loc[bayes & ~table["perturbed"], "lrp_robustness"] = 1.0  # masked points score 1
+    table.loc[bayes & table["perturbed"], "lrp_robustness"] = 0.9
+    claims = claims_table(claims_breakdown(table, SETTINGS))
+    attacks = pd.DataFrame({"inference": ["det", "hmc"], "unchanged_fraction": [0.0, 0.5],
+                            "zero_gradient_fraction": [0.0, 0.5],
+                            "saturated_fraction": [0.1, 1.0]})  # fmt: skip
+    sensitivity = claims.assign(variant="reference")
+    comparison = baseline_comparison(table, table.assign(explainer="input", lrp_robustness=0.0),
+                                     k=10)  # fmt: skip
+    page = summary_page(claims, "Intro.", SETTINGS, comparison, attacks, sensitivity)
+    assert "Short answer: yes" in page  # supported on all and on perturbed points
+    assert "left up to 50% of the inputs unchanged" in page
+    assert "Sensitivity: on perturbed points C2 is supported under reference" in page
+    table.loc[bayes & table["perturbed"], "lrp_robustness"] = 0.2
+    claims = claims_table(claims_breakdown(table, SETTINGS))
+    page = summary_page(claims, "Intro.", SETTINGS, comparison, attacks, None)
+    assert "Short answer: no: the high robustness rests on inputs the attack left unchanged" in page
