@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from bayeslrp import build_model
-from bayeslrp.attacks import attack
+from bayeslrp.attacks import attack, run_attack
 from bayeslrp.baselines import baseline_heatmaps, gradient_x_input
 from bayeslrp.diagnostics import gradient_masking, weight_magnitude
 from bayeslrp.metrics import lrp_robustness, perturbed
@@ -102,3 +102,42 @@ def test_baselines_have_the_documented_behaviour():
     # ... and random heatmaps overlap by chance, k / 784 on average
     chance = lrp_robustness(*heat["random"], 100).mean().item()
     assert abs(chance - 100 / 784) < 0.02
+
+
+def test_pgd_random_start_does_not_hide_a_masked_gradient():
+    model = build_model("fc", 16)
+    posterior = saturated_posterior()
+    x = torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 0.8 + 0.1
+    y = predict_proba(model, posterior, x).argmax(1)
+    settings = {"attack": "pgd", "epsilon": 0.1, "steps": 5, "step_size": 0.02,
+                "random_start": True}  # fmt: skip
+    masked = run_attack(model, posterior, x, y, loss="cross_entropy",
+                        generator=torch.Generator().manual_seed(0), **settings)  # fmt: skip
+    # the random start moved every input away from x ...
+    assert perturbed(x, masked["adversarial"]).all()
+    # ... but no gradient step moved it from the start: the output is the noise itself
+    assert torch.equal(masked["adversarial"], masked["start"])
+    assert not masked["moved"].any()
+    assert masked["zero_gradient_start"].all() and masked["zero_gradient_last"].all()
+    margin = run_attack(model, posterior, x, y, loss="logit_margin",
+                        generator=torch.Generator().manual_seed(0), **settings)  # fmt: skip
+    assert margin["moved"].all() and not margin["zero_gradient_start"].any()
+
+
+def test_mean_adversarial_reports_movement_of_the_per_sample_paths():
+    model = build_model("fc", 16)
+    x = torch.rand(10, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 0.8 + 0.1
+    # a small ball: the random start must not flip a saturated prediction
+    settings = {"attack": "pgd", "epsilon": 0.002, "steps": 2, "step_size": 0.001,
+                "random_start": True, "bayes": "mean_adversarial"}  # fmt: skip
+    saturated = saturated_posterior(scale=400.0)  # every sample saturated on every point
+    y = predict_proba(model, saturated, x).argmax(1)
+    masked = run_attack(model, saturated, x, y, generator=torch.Generator().manual_seed(0),
+                        **settings)  # fmt: skip
+    assert not masked["moved"].any() and masked["start"].shape == x.shape
+    torch.testing.assert_close(masked["adversarial"], masked["start"])
+    ordinary = saturated_posterior(scale=1.0)
+    y = predict_proba(model, ordinary, x).argmax(1)
+    result = run_attack(model, ordinary, x, y, generator=torch.Generator().manual_seed(0),
+                        **settings)  # fmt: skip
+    assert result["moved"].all() and not result["zero_gradient_start"].any()

@@ -3,6 +3,8 @@ import torch
 
 from bayeslrp.metrics import (
     lrp_robustness,
+    topk_defined,
+    topk_membership,
     mean_sample_robustness,
     perturbed,
     softmax_robustness,
@@ -20,10 +22,84 @@ def test_topk_overlap_on_hand_made_heatmaps():
     assert lrp_robustness(clean, adversarial, 3).item() == pytest.approx(1 / 3)
 
 
-def test_topk_is_signed_and_breaks_ties_by_pixel_index():
+def test_top_k_indices_are_signed_and_break_ties_by_pixel_index_for_drawing():
     heat = torch.tensor([[-10.0, 1.0, 1.0, 0.0]])
     assert topk_indices(heat, 2).tolist() == [[1, 2]]
-    assert topk_indices(torch.zeros(1, 5), 3).tolist() == [[0, 1, 2]]
+
+
+def _reference_overlap(clean, adversarial, k, mode, draws, generator):
+    """Slow reference from the definition: break ties by a random pixel order, count the
+    overlap of the two top-k sets, average over many random orders; NaN where fewer than k
+    pixels qualify."""
+    def qualified(h):
+        pos, neg = (h > 0).sum().item(), (h < 0).sum().item()
+        return {"signed": pos >= k, "absolute": (h != 0).sum().item() >= k,
+                "split": pos >= k // 2 and neg >= k - k // 2}[mode]  # fmt: skip
+
+    def top(h, order):
+        parts = {"signed": [(h, k)], "absolute": [(h.abs(), k)],
+                 "split": [(h, k // 2), (-h, k - k // 2)]}[mode]  # fmt: skip
+        chosen = set()
+        for values, size in parts:
+            # rank by value, ties by the random order: sort by (value, -order)
+            keys = sorted(range(len(h)), key=lambda i: (-values[i].item(), order[i].item()))
+            chosen |= set(keys[:size])
+        return chosen
+
+    out = []
+    for c, a in zip(clean, adversarial, strict=True):
+        if not (qualified(c) and qualified(a)):
+            out.append(float("nan"))
+            continue
+        total = 0
+        for _ in range(draws):
+            total += len(top(c, torch.randperm(len(c), generator=generator))
+                         & top(a, torch.randperm(len(a), generator=generator)))  # fmt: skip
+        out.append(total / draws / k)
+    return torch.tensor(out, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("mode", ["signed", "absolute", "split"])
+def test_overlap_is_the_expected_overlap_under_random_tie_breaking(mode):
+    g = torch.Generator().manual_seed(0)
+    # integer-valued heatmaps: many ties, positive, negative and zero pixels
+    clean = torch.randint(-2, 4, (40, 12), generator=g).double()
+    adversarial = torch.randint(-2, 4, (40, 12), generator=g).double()
+    k, draws = 4, 2000
+    expected = _reference_overlap(clean, adversarial, k, mode, draws, g)
+    got = lrp_robustness(clean, adversarial, k, mode)
+    assert torch.equal(got.isnan(), expected.isnan()) and (~got.isnan()).sum() > 20
+    # Monte Carlo error of the reference: overlap / k in [0, 1] has std <= 0.5 per draw,
+    # so 0.5 / sqrt(draws) = 0.011 bounds its standard error; 5 errors over 40 points
+    # fails by chance less than 1 in 10^4.
+    valid = ~got.isnan()
+    assert (got[valid] - expected[valid]).abs().max() < 5 * 0.5 / draws**0.5
+
+
+def test_a_zero_plateau_is_not_a_shared_top_k():
+    # 3 positive pixels each, disjoint; the rest exactly zero. Index tie-breaking would give
+    # both maps the same zero pixels and a large overlap at k = 6.
+    clean = torch.zeros(1, 20)
+    clean[0, 15:18] = 1.0
+    adversarial = torch.zeros(1, 20)
+    adversarial[0, 10:13] = 1.0
+    assert lrp_robustness(clean, adversarial, 6).isnan().all()  # top-6 undefined
+    assert lrp_robustness(clean, adversarial, 3).item() == 0.0
+    assert topk_defined(clean, 3).all() and not topk_defined(clean, 4).any()
+
+
+def test_split_halves_are_disjoint_and_a_shifted_map_scores_zero():
+    g = torch.Generator().manual_seed(1)
+    patch = torch.randn(1, 6, 6, generator=g)
+    clean, shifted = torch.zeros(1, 28, 28), torch.zeros(1, 28, 28)
+    clean[0, 2:8, 2:8] = patch[0]
+    shifted[0, 8:14, 8:14] = patch[0]  # the same map moved by 6 pixels: disjoint support
+    k = 2 * min((patch > 0).sum().item(), (patch < 0).sum().item())
+    membership = topk_membership(clean, k, "split")
+    assert membership.max() <= 1.0 and membership.sum().item() == pytest.approx(k)
+    assert lrp_robustness(clean, shifted, k, "split").item() == 0.0
+    assert lrp_robustness(clean, clean, k, "split").item() == 1.0
+    assert lrp_robustness(clean, shifted, k + 2, "split").isnan().all()
 
 
 def test_k_outside_the_image_is_rejected():
@@ -73,9 +149,9 @@ def test_mean_of_sample_robustness_averages_each_samples_own_overlap():
     assert scores.tolist() == [[1.0]]
     broken = torch.tensor([[[0.0, 0.0, 1.0]], [[0.0, 1.0, 0.0]]])
     scores = mean_sample_robustness([(clean, broken)], [1, 2])
-    # k=1: sample 0 {0} vs {2} -> 0, sample 1 -> 1; k=2 (ties by index): {0,1} vs {2,0}
-    # -> 1/2, sample 1 -> 1.
-    assert scores[:, 0].tolist() == [0.5, 0.75]
+    # k=1: sample 0 {0} vs {2} -> 0, sample 1 -> 1; k=2: one positive pixel per map,
+    # top-2 undefined for every sample -> NaN.
+    assert scores[0, 0].item() == 0.5 and scores[1].isnan().all()
 
 
 def test_mean_of_sample_robustness_skips_all_zero_samples():

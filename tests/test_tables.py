@@ -18,8 +18,14 @@ def test_attack_summary_on_a_hand_made_attack():
     labels = torch.tensor([0, 1])
     p_clean = torch.tensor([[0.9, 0.1], [0.2, 0.8]])
     p_adv = torch.tensor([[0.3, 0.7], [0.2, 0.8]])
-    row = attack_summary({"attack": "fgsm"}, x, x_adv, labels, p_clean, p_adv)
+    result = {"adversarial": x_adv, "moved": torch.tensor([True, False]),
+              "zero_gradient_start": torch.tensor([False, True]),
+              "zero_gradient_last": torch.tensor([True, True])}  # fmt: skip
+    row = attack_summary({"attack": "fgsm"}, x, result, labels, p_clean, p_adv)
     assert row["success_rate"] == 0.5 and row["n_points"] == 2
+    # movement is the attack's own (from its start), not x_adv != x
+    assert row["unchanged_fraction"] == 0.5
+    assert row["zero_gradient_start_fraction"] == 0.5 and row["zero_gradient_last_fraction"] == 1
     assert abs(row["linf_mean"] - 0.175) < 1e-7 and abs(row["l2_mean"] - 0.225) < 1e-7
     assert row["clean_accuracy"] == 1.0 and row["adversarial_accuracy"] == 0.5
 

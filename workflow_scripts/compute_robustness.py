@@ -6,7 +6,7 @@ import torch
 from bayeslrp import io
 from bayeslrp.baselines import baseline_heatmaps
 from bayeslrp.diagnostics import gradient_masking, weight_magnitude
-from bayeslrp.metrics import all_zero, perturbed
+from bayeslrp.metrics import topk_defined
 from bayeslrp.models import build_model, output_layer, split_model_name
 from bayeslrp.posterior import check_posterior, predict_proba, take
 from bayeslrp.runtime import configure_logging
@@ -37,14 +37,14 @@ for run, attack_path, relevance_path in zip(
         p_clean = predict_proba(model, weights, x)
         p_adv = predict_proba(model, weights, attack["adversarial"])
         predictions[run["attack"], run["n"]] = p_clean, p_adv
-        row = attack_summary(keys, x, attack["adversarial"], labels, p_clean, p_adv)
+        row = attack_summary(keys, x, attack, labels, p_clean, p_adv)
         row.update(gradient_masking(model, weights, x, labels, p.loss, p.chunk))
         attack_rows.append(row)
         baselines = baseline_heatmaps(model, weights, x, attack["adversarial"],
                                       p_clean.argmax(1), p_adv.argmax(1), generator)  # fmt: skip
         baseline_frames += [
             robustness_rows({**keys, "layer": output_layer(arch)}, labels, p_clean, p_adv,
-                            clean, adversarial, p.topk, perturbed(x, attack["adversarial"]),
+                            clean, adversarial, p.topk, attack["moved"],
                             p.topk_mode).assign(explainer=name)
             for name, (clean, adversarial) in baselines.items()
         ]  # fmt: skip
@@ -55,10 +55,13 @@ for run, attack_path, relevance_path in zip(
     if sample_robustness is not None and heat["topk"].tolist() != list(p.topk):
         raise ValueError(f"{relevance_path} was scored for k in {heat['topk'].tolist()}, "
                          f"not lrp.topk {list(p.topk)}; rerun its rule")  # fmt: skip
-    zero = (all_zero(heat["clean"]) | all_zero(heat["adversarial"])).sum().item()
-    if zero:
-        log.warning("%s n=%d layer %d: %d points with an all-zero heatmap get NaN robustness",
-                    run["attack"], run["n"], run["layer"], zero)  # fmt: skip
+    for k in p.topk:
+        undefined = (~(topk_defined(heat["clean"], k, p.topk_mode)
+                       & topk_defined(heat["adversarial"], k, p.topk_mode))).sum().item()  # fmt: skip
+        if undefined:
+            log.warning("%s n=%d layer %d k=%d: %d points with fewer than k relevant pixels "
+                        "get NaN robustness", run["attack"], run["n"], run["layer"], k,
+                        undefined)  # fmt: skip
     frames.append(
         robustness_rows(
             {**keys, "layer": run["layer"]},
@@ -68,7 +71,7 @@ for run, attack_path, relevance_path in zip(
             heat["clean"],
             heat["adversarial"],
             p.topk,
-            perturbed(x, attack["adversarial"]),
+            attack["moved"],
             p.topk_mode,
             sample_robustness,
         )  # fmt: skip

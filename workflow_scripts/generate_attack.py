@@ -3,7 +3,7 @@
 import torch
 
 from bayeslrp import io
-from bayeslrp.attacks import attack
+from bayeslrp.attacks import run_attack
 from bayeslrp.models import build_model, split_model_name
 from bayeslrp.posterior import check_posterior, take
 from bayeslrp.runtime import configure_logging, resolve_device, seed_everything, set_threads
@@ -28,13 +28,18 @@ log.info(
 )  # fmt: skip
 
 generator = torch.Generator().manual_seed(int(w.seed))
-adversarial = attack(
+result = run_attack(
     model, weights, points["images"].to(device), points["labels"].to(device),
     attack=w.attack, bayes=p.bayes, loss=p.loss, chunk=p.chunk, generator=generator, log=log,
     **settings,
-).cpu()  # fmt: skip
-if not torch.isfinite(adversarial).all():
+)  # fmt: skip
+result = {key: value.cpu() for key, value in result.items()}
+if not torch.isfinite(result["adversarial"]).all():
     raise FloatingPointError(f"{w.attack} produced NaN/inf adversarials for {w.model} n={w.n}")
-io.save_tensors(
-    {"adversarial": adversarial, "epsilon": float(settings["epsilon"])}, snakemake.output[0]
-)
+log.info(
+    "moved from the start: %.1f%%; zero loss gradient at the start: %.1f%%, at the last "
+    "iterate: %.1f%%", 100 * result["moved"].double().mean(),
+    100 * result["zero_gradient_start"].double().mean(),
+    100 * result["zero_gradient_last"].double().mean(),
+)  # fmt: skip
+io.save_tensors({**result, "epsilon": float(settings["epsilon"])}, snakemake.output[0])

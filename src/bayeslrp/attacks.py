@@ -93,12 +93,19 @@ def project(x_adv: torch.Tensor, x: torch.Tensor, epsilon: float) -> torch.Tenso
     return torch.minimum(torch.maximum(x_adv, x - epsilon), x + epsilon).clamp(0.0, 1.0)
 
 
-def _pgd_steps(model, posterior, x, y, epsilon, steps, step_size, start, per_sample, chunk, loss):
-    x_adv = start
-    for _ in range(steps):
-        grad = loss_gradient(model, posterior, x_adv, y, per_sample, chunk, loss)
-        x_adv = project(x_adv + step_size * grad.sign(), x, epsilon).detach()
-    return x_adv
+MOVE_TOLERANCE = 1e-6  # max |change| below this counts as no move
+
+
+def _moved(x_adv: torch.Tensor, start: torch.Tensor, per_sample: bool) -> torch.Tensor:
+    """Inputs whose path left its starting point, [N] bool (per-sample inputs: any sample)."""
+    moved = (x_adv - start).abs().flatten(2 if per_sample else 1).amax(-1) > MOVE_TOLERANCE
+    return moved.any(0) if per_sample else moved
+
+
+def _zero(grad: torch.Tensor, per_sample: bool) -> torch.Tensor:
+    """Inputs whose loss gradient is exactly zero, [N] bool (per-sample inputs: every sample)."""
+    zero = grad.flatten(2 if per_sample else 1).eq(0).all(-1)
+    return zero.all(0) if per_sample else zero
 
 
 def attack_batch(
@@ -116,11 +123,17 @@ def attack_batch(
     generator: torch.Generator | None = None,
     chunk: int = 16,
     loss: str = "cross_entropy",
-) -> torch.Tensor:
-    """Adversarial examples for one batch of images.
+) -> dict[str, torch.Tensor]:
+    """Adversarial examples for one batch of images, and how the attack got there.
 
     FGSM is one step of size epsilon from x; PGD takes `steps` steps of `step_size` from a
     uniform random start in the ball (drawn with `generator`), projecting after each step.
+    Returns `adversarial` [N, ...], `start` (the attack's own starting point: x, or the
+    random start; with `mean_adversarial` the projected mean of the per-sample starts),
+    `moved` (the gradient steps moved the input away from `start`), and
+    `zero_gradient_start` / `zero_gradient_last` (the loss gradient was exactly zero at the
+    start / at the last iterate a step was taken from). A random start moves every input,
+    so only movement from the start tells an attack from noise.
     """
     if attack == "fgsm":
         steps, step_size, random_start = 1, epsilon, False
@@ -134,15 +147,22 @@ def attack_batch(
     if random_start:
         noise = torch.rand(target.shape, generator=generator, dtype=x.dtype).to(x.device)
         start = project(target + (2 * noise - 1) * epsilon, target, epsilon)
-    x_adv = _pgd_steps(
-        model, posterior, target, y, epsilon, steps, step_size, start, per_sample, chunk, loss
-    )
+    x_adv, zero_start, zero_last = start, None, None
+    for _ in range(steps):
+        grad = loss_gradient(model, posterior, x_adv, y, per_sample, chunk, loss)
+        zero_last = _zero(grad, per_sample)
+        zero_start = zero_last if zero_start is None else zero_start
+        x_adv = project(x_adv + step_size * grad.sign(), target, epsilon).detach()
+    moved = _moved(x_adv, start, per_sample)
+    if zero_start is None:  # steps = 0: nothing was attacked
+        zero_start = zero_last = torch.ones(len(x), dtype=torch.bool, device=x.device)
     if per_sample:
-        x_adv = project(x_adv.mean(0), x, epsilon)
-    return x_adv
+        x_adv, start = project(x_adv.mean(0), x, epsilon), project(start.mean(0), x, epsilon)
+    return {"adversarial": x_adv, "start": start, "moved": moved,
+            "zero_gradient_start": zero_start, "zero_gradient_last": zero_last}  # fmt: skip
 
 
-def attack(
+def run_attack(
     model: nn.Module,
     posterior: dict[str, torch.Tensor],
     x: torch.Tensor,
@@ -151,15 +171,22 @@ def attack(
     batch_size: int = 100,
     log=None,
     **settings,
-) -> torch.Tensor:
+) -> dict[str, torch.Tensor]:
     """`attack_batch` over all images in batches (memory: batch x samples activations)."""
-    out = []
+    out: dict[str, list[torch.Tensor]] = {}
     for i in range(0, len(x), batch_size):
-        out.append(attack_batch(model, posterior, x[i : i + batch_size], y[i : i + batch_size],
-                                **settings))  # fmt: skip
+        part = attack_batch(model, posterior, x[i : i + batch_size], y[i : i + batch_size],
+                            **settings)  # fmt: skip
+        for key, value in part.items():
+            out.setdefault(key, []).append(value)
         if log is not None:
             log.info("attacked %d/%d images", min(i + batch_size, len(x)), len(x))
-    return torch.cat(out)
+    return {key: torch.cat(parts) for key, parts in out.items()}
+
+
+def attack(model, posterior, x, y, **settings) -> torch.Tensor:
+    """The adversarial examples of `run_attack` alone."""
+    return run_attack(model, posterior, x, y, **settings)["adversarial"]
 
 
 def fgsm(model, posterior, x, y, epsilon, batch_size=100):

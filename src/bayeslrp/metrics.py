@@ -10,29 +10,81 @@ TOPK_MODES = ("signed", "absolute", "split")
 
 
 def _descending(values: torch.Tensor, k: int) -> torch.Tensor:
-    # A stable sort breaks ties by pixel index, so equal relevance values (e.g. a blank
-    # background) rank the same way on every run.
+    # A stable sort: equal values rank the same way on every run (the indices are only
+    # used for pictures; scores use `topk_membership`, which does not depend on the order).
     return torch.sort(values, dim=1, descending=True, stable=True).indices[:, :k]
 
 
+def _halves(k: int, mode: str) -> list[tuple[int, int]]:
+    """(sign, size) of the parts of a top-k set: the k largest values of sign * heatmap."""
+    if mode == "signed":
+        return [(1, k)]
+    if mode == "absolute":
+        return [(0, k)]  # sign 0 = |heatmap|
+    if mode == "split":
+        return [(s, n) for s, n in ((1, k // 2), (-1, k - k // 2)) if n]
+    raise ValueError(f"unknown lrp.topk_mode {mode!r}; choose from {TOPK_MODES}")
+
+
+def _check_k(flat: torch.Tensor, k: int) -> None:
+    if not 0 < k <= flat.shape[1]:
+        raise ValueError(f"k = {k} must be between 1 and the {flat.shape[1]} pixels of a heatmap")
+
+
+def _ranked(flat: torch.Tensor, sign: int) -> torch.Tensor:
+    return flat.abs() if sign == 0 else sign * flat
+
+
+def topk_defined(heatmaps: torch.Tensor, k: int, mode: str = "signed") -> torch.Tensor:
+    """Points whose heatmap has at least k pixels that qualify for the top-k, [N] bool.
+
+    A pixel qualifies when it carries relevance of the ranked kind: strictly positive for
+    `signed`, nonzero for `absolute`, and for `split` k // 2 strictly positive and
+    k - k // 2 strictly negative pixels. Below that, top-k would reach into the plateau of
+    exactly-zero pixels (background, or outside an inner unit's receptive field) and count
+    pixels that neither heatmap marks as relevant: the overlap is then undefined.
+    """
+    flat = heatmaps.flatten(1)
+    _check_k(flat, k)
+    defined = torch.ones(len(flat), dtype=torch.bool, device=flat.device)
+    for sign, size in _halves(k, mode):
+        defined &= (_ranked(flat, sign) > 0).sum(1) >= size
+    return defined
+
+
+def topk_membership(heatmaps: torch.Tensor, k: int, mode: str = "signed") -> torch.Tensor:
+    """Probability that each pixel is in the top-k set when ties are broken at random, [N, P].
+
+    Pixels above the k-th largest value have 1; the m pixels tied with it share the
+    remaining r slots, r / m each; every row sums to k. Scores built on it are the
+    expected overlap under uniformly random tie-breaking: no pixel order (index, memory
+    layout) can add overlap. In `split` mode the positive and negative parts are disjoint
+    wherever `topk_defined` holds.
+    """
+    flat = heatmaps.flatten(1)
+    _check_k(flat, k)
+    total = torch.zeros_like(flat, dtype=torch.float64)
+    for sign, size in _halves(k, mode):
+        values = _ranked(flat, sign)
+        kth = values.topk(size, dim=1).values[:, -1:]
+        above, tied = values > kth, values == kth
+        slots = size - above.sum(1, keepdim=True)
+        total += above.double() + tied.double() * slots / tied.sum(1, keepdim=True)
+    return total
+
+
 def topk_indices(heatmaps: torch.Tensor, k: int, mode: str = "signed") -> torch.Tensor:
-    """Indices of the k top-ranked pixels per heatmap, [N, k].
+    """Indices of the k top-ranked pixels per heatmap, [N, k], ties broken by pixel index
+    (for drawing a top-k mask; robustness scores use `topk_membership`).
 
     signed = the k largest relevance values; absolute = the k largest |relevance|;
     split = the k // 2 largest and the k - k // 2 most negative values (the study's
-    reference code). The two halves of `split` never share a pixel while k <= pixels.
+    reference code).
     """
     flat = heatmaps.flatten(1)
-    if not 0 < k <= flat.shape[1]:
-        raise ValueError(f"k = {k} must be between 1 and the {flat.shape[1]} pixels of a heatmap")
-    if mode == "signed":
-        return _descending(flat, k)
-    if mode == "absolute":
-        return _descending(flat.abs(), k)
-    if mode == "split":
-        positive = _descending(flat, k // 2)
-        return torch.cat([positive, _descending(-flat, k - k // 2)], dim=1)
-    raise ValueError(f"unknown lrp.topk_mode {mode!r}; choose from {TOPK_MODES}")
+    _check_k(flat, k)
+    return torch.cat([_descending(_ranked(flat, sign), size) for sign, size in _halves(k, mode)],
+                     dim=1)  # fmt: skip
 
 
 def all_zero(heatmaps: torch.Tensor) -> torch.Tensor:
@@ -43,14 +95,15 @@ def all_zero(heatmaps: torch.Tensor) -> torch.Tensor:
 def lrp_robustness(
     clean: torch.Tensor, adversarial: torch.Tensor, k: int, mode: str = "signed"
 ) -> torch.Tensor:
-    """|Topk(R(x)) ∩ Topk(R(x_adv))| / k per point, [N].
+    """|Topk(R(x)) ∩ Topk(R(x_adv))| / k per point, [N], float64.
 
-    Top-k is undefined for an all-zero heatmap (every pixel ties), so a point whose clean
-    or adversarial heatmap is all zero gets NaN instead of an overlap of tie-broken indices.
+    The overlap is the expected one when ties are broken at random (`topk_membership`).
+    A point whose clean or adversarial heatmap has fewer than k qualifying pixels
+    (`topk_defined`; an all-zero heatmap among them) gets NaN: its top-k set is undefined.
     """
-    a, b = topk_indices(clean, k, mode), topk_indices(adversarial, k, mode)
-    overlap = (a.unsqueeze(2) == b.unsqueeze(1)).any(2).sum(1).to(torch.float64) / k
-    return overlap.masked_fill(all_zero(clean) | all_zero(adversarial), float("nan"))
+    overlap = (topk_membership(clean, k, mode) * topk_membership(adversarial, k, mode)).sum(1)
+    defined = topk_defined(clean, k, mode) & topk_defined(adversarial, k, mode)
+    return (overlap / k).masked_fill(~defined, float("nan"))
 
 
 def mean_sample_robustness(
@@ -59,8 +112,9 @@ def mean_sample_robustness(
     """Mean over posterior samples of each sample's own LRP robustness, [len(ks), N].
 
     `pairs` yields (clean, adversarial) per-sample heatmaps [S_chunk, N, ...], so the
-    samples never need to be in memory at once. Samples whose heatmap is all zero (NaN
-    robustness) are left out of a point's mean; a point with none left gets NaN.
+    samples never need to be in memory at once. Samples whose top-k is undefined (NaN
+    robustness, see `lrp_robustness`) are left out of a point's mean; a point with none
+    left gets NaN.
     """
     total, count = None, None
     for clean, adversarial in pairs:

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bayeslrp.metrics import lrp_robustness, perturbed, softmax_robustness
+from bayeslrp.metrics import lrp_robustness, softmax_robustness
 
-# DESIGN.md's columns, then `perturbed`: whether the attack moved the input at all.
+# DESIGN.md's columns, then `perturbed`: whether the attack's gradient steps moved the
+# input away from the attack's own starting point (x, or PGD's random start).
 ROBUSTNESS_COLUMNS = [
     "dataset", "arch", "inference", "seed", "attack", "epsilon", "n_samples", "layer", "k",
     "point", "label", "pred_clean", "pred_adv", "attack_success", "softmax_robustness",
@@ -79,13 +80,17 @@ def posterior_rows(keys: dict, summary: dict) -> pd.DataFrame:
 def attack_summary(
     keys: dict,
     x: torch.Tensor,
-    x_adv: torch.Tensor,
+    result: dict[str, torch.Tensor],
     labels: torch.Tensor,
     p_clean: torch.Tensor,
     p_adv: torch.Tensor,
 ) -> dict:
     """One row of attacks.csv: success rate, perturbation sizes, clean/adversarial accuracy,
-    and the fraction of inputs the attack left unchanged (a sign of gradient masking)."""
+    the fraction of inputs the attack's gradient steps never moved from its own starting
+    point (with a random start, an input can differ from x and still be unattacked), and
+    the fractions with an exactly zero loss gradient at the start and at the last iterate
+    (signs of gradient masking). `result` is an artifact of `attacks.run_attack`."""
+    x_adv = result["adversarial"]
     delta = (x_adv - x).flatten(1).double()
     pred_clean, pred_adv = p_clean.argmax(1), p_adv.argmax(1)
     return {
@@ -94,7 +99,9 @@ def attack_summary(
         "success_rate": (pred_clean != pred_adv).double().mean().item(),
         "linf_mean": delta.abs().amax(1).mean().item(),
         "l2_mean": delta.norm(dim=1).mean().item(),
-        "unchanged_fraction": (~perturbed(x, x_adv)).double().mean().item(),
+        "unchanged_fraction": (~result["moved"]).double().mean().item(),
+        "zero_gradient_start_fraction": result["zero_gradient_start"].double().mean().item(),
+        "zero_gradient_last_fraction": result["zero_gradient_last"].double().mean().item(),
         "clean_accuracy": (pred_clean == labels).double().mean().item(),
         "adversarial_accuracy": (pred_adv == labels).double().mean().item(),
     }
@@ -147,7 +154,8 @@ def robustness_summary(
 
     One row per (model, attack, n, layer, k, metric, subset), seeds and points pooled;
     subset `all` = every point, `perturbed` = points the attack moved, `attack_failed` =
-    points whose prediction the attack did not change. NaN scores are left out and counted.
+    points whose prediction the attack did not change. NaN scores (a top-k that is
+    undefined, see `metrics.topk_defined`) are left out, counted and given as a fraction.
     """
     rng = np.random.default_rng(seed)
     subsets = {"all": slice(None), "perturbed": robustness["perturbed"],
@@ -163,6 +171,8 @@ def robustness_summary(
                     **dict(zip(SUMMARY_KEYS, keys, strict=True)), "metric": metric,
                     "subset": subset, "n_seeds": group["seed"].nunique(), "count": len(valid),
                     "nan_count": len(values) - len(valid),
+                    # lrp: points whose top-k is undefined (fewer than k relevant pixels)
+                    "undefined_fraction": (len(values) - len(valid)) / len(values),
                     "median": np.median(valid) if len(valid) else np.nan,
                     "q25": np.quantile(valid, 0.25) if len(valid) else np.nan,
                     "q75": np.quantile(valid, 0.75) if len(valid) else np.nan,
