@@ -17,15 +17,15 @@ from bayeslrp.models import LEARNABLE_LAYERS, output_layer
 from bayeslrp.tables import robustness_summary
 
 SETTINGS = {"k": 10, "k_correlation": 100, "c1_max": 0.5, "c2_min": 0.8, "c3_min": 0.0,
-            "c4_min": 0.0, "c5_min": 0.0, "confidence": 0.95, "bootstrap": 200,
-            "bootstrap_seed": 0}  # fmt: skip
+            "c4_min": 0.0, "c5_min": 0.0, "c5_det_max": 0.1, "confidence": 0.95,
+            "bootstrap": 200, "bootstrap_seed": 0}  # fmt: skip
 
 
 def synthetic_table(seeds=(0, 1, 2), points=60, bayes_follows_softmax=False):
     """Robustness rows where: det is low (C1 holds), Bayesian at n=100 is near 1 (C2 holds),
     Bayesian grows with n (C3 holds), VI is wide in inner layers and HMC is not (C4 holds),
-    det robustness tracks softmax robustness and Bayesian does not (C5 fails) unless
-    `bayes_follows_softmax`."""
+    det robustness tracks softmax robustness (C5b fails) and Bayesian does not (C5a fails)
+    unless `bayes_follows_softmax`."""
     rng = np.random.default_rng(1)
     rows = []
     for seed in seeds:
@@ -63,8 +63,10 @@ def test_claims_on_a_table_built_so_that_c1_to_c4_hold_and_c5_fails():
     assert list(claims.reset_index().columns) == CLAIM_COLUMNS
     assert claims["verdict"].to_dict() == {
         "C1": "supported", "C2": "supported", "C3": "supported", "C4": "supported",
-        "C5": "not supported",
+        "C5a": "inconclusive", "C5b": "not supported",
     }  # fmt: skip
+    # C5a: independent in every group; 6 sampling errors of a mean of six 60-point rhos
+    assert abs(claims.loc["C5a", "value"]) < 0.3 and claims.loc["C5b", "value"] > 0.8
     # det: 0.2 + 0.2 (softmax - 0.3) with softmax ~ U(0.3, 1): median 0.2 + 0.2 * 0.35
     assert claims.loc["C1", "value"] == pytest.approx(0.27, abs=0.02)
     assert claims.loc["C2", "value"] == pytest.approx(0.95, abs=0.01)
@@ -77,15 +79,19 @@ def test_claims_on_a_table_built_so_that_c1_to_c4_hold_and_c5_fails():
 
 def test_c5_holds_when_bayesian_robustness_follows_softmax_robustness():
     claims = evaluate_claims(synthetic_table(bayes_follows_softmax=True), SETTINGS)
-    assert claims.set_index("claim").loc["C5", "verdict"] == "supported"
+    assert claims.set_index("claim").loc["C5a", "verdict"] == "supported"
 
 
 def test_an_interval_across_the_threshold_is_inconclusive():
-    assert verdict(0.7, 0.9, 0.8, supported_above=True) == "inconclusive"
-    assert verdict(0.81, 0.9, 0.8, supported_above=True) == "supported"
-    assert verdict(0.6, 0.8, 0.8, supported_above=True) == "not supported"
-    assert verdict(0.1, 0.4, 0.5, supported_above=False) == "supported"
-    assert verdict(np.nan, np.nan, 0.5, supported_above=False) == "inconclusive"
+    assert verdict(0.7, 0.9, 0.8, "above") == "inconclusive"
+    assert verdict(0.81, 0.9, 0.8, "above") == "supported"
+    assert verdict(0.6, 0.8, 0.8, "above") == "not supported"
+    assert verdict(0.1, 0.4, 0.5, "below") == "supported"
+    assert verdict(np.nan, np.nan, 0.5, "below") == "inconclusive"
+    assert verdict(-0.05, 0.08, 0.1, "within") == "supported"
+    assert verdict(0.05, 0.2, 0.1, "within") == "inconclusive"
+    assert verdict(0.1, 0.3, 0.1, "within") == "not supported"
+    assert verdict(-0.4, -0.2, 0.1, "within") == "not supported"
 
 
 def test_missing_model_families_make_a_claim_inconclusive_with_a_note():
@@ -181,3 +187,95 @@ def test_the_plain_answer_names_masking_and_the_sensitivity_verdicts():
     claims = claims_table(claims_breakdown(table, SETTINGS))
     page = summary_page(claims, "Intro.", SETTINGS, comparison, attacks, None)
     assert "Short answer: no: the high robustness rests on inputs the attack left unchanged" in page
+
+
+def offset_table(points=200, rho_inside=0.0, seed=0):
+    """Two datasets x two attacks x det/HMC at the output layer (and HMC's middle layer, and
+    a VI net), built so that pooled statistics are fooled: inside every (dataset, attack,
+    model) group LRP and softmax robustness are independent, but the groups' means move
+    together; every layer's robustness has the same spread (IQR ~0.03), and one VI layer is
+    shifted, not broadened."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    offsets = {("mnist", "fgsm"): 0.0, ("mnist", "pgd"): 0.3, ("fashion", "fgsm"): 0.15,
+               ("fashion", "pgd"): 0.45}  # fmt: skip
+    for (dataset, attack), offset in offsets.items():
+        for arch, inference in (("fc", "det"), ("fc", "hmc"), ("fc", "vi")):
+            for layer in LEARNABLE_LAYERS[arch]:
+                for n in ([1] if inference == "det" else [10, 100]):
+                    for k in (10, 100):
+                        softmax = offset + rng.uniform(0, 0.1, points)
+                        noise = rng.uniform(0, 0.1, points)
+                        lrp = 0.3 + offset + rho_inside * (softmax - offset) + noise * 0.6
+                        if inference == "vi" and layer == 3:
+                            lrp = lrp + 0.2  # a shift of one layer, not a broader spread
+                        rows.append(pd.DataFrame({
+                            "dataset": dataset, "arch": arch, "inference": inference,
+                            "seed": 0, "attack": attack, "epsilon": 0.25, "n_samples": n,
+                            "layer": layer, "k": k, "point": np.arange(points), "label": 0,
+                            "pred_clean": 0, "pred_adv": 0, "attack_success": False,
+                            "softmax_robustness": softmax, "lrp_robustness": lrp,
+                            "perturbed": True,
+                        }))  # fmt: skip
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_group_offsets_do_not_make_a_correlation_or_a_spread():
+    table = offset_table()
+    # what the old pooled statistics saw: a strong correlation over the pooled rows
+    pooled = table[(table["layer"] == 5) & (table["k"] == 100)]
+    assert pooled["lrp_robustness"].corr(pooled["softmax_robustness"], method="spearman") > 0.8
+    claims = evaluate_claims(table, SETTINGS).set_index("claim")
+    # inside the groups there is none: C5a cannot be supported, C5b holds
+    assert abs(claims.loc["C5a", "value"]) < 0.1 and claims.loc["C5a", "verdict"] != "supported"
+    assert abs(claims.loc["C5b", "value"]) < 0.1
+    # a shifted layer is not a broader one: C4 ~ 0, not supported
+    assert abs(claims.loc["C4", "value"]) < 0.02 and claims.loc["C4", "verdict"] != "supported"
+
+
+def test_p_values_use_one_value_per_point_not_repeated_rows():
+    table = synthetic_table(seeds=(0,), points=30)
+    rng = np.random.default_rng(0)
+    # make the comparison close, so that the p-value is not at its floor
+    bayes = table["inference"] != "det"
+    table.loc[bayes, "lrp_robustness"] = 0.3 + rng.uniform(-0.2, 0.2, bayes.sum())
+    first = evaluate_claims(table, SETTINGS).set_index("claim")
+    # the same rows again under a second attack name: no new independent evidence
+    doubled = pd.concat([table, table.assign(attack="pgd")], ignore_index=True)
+    second = evaluate_claims(doubled, SETTINGS).set_index("claim")
+    for claim in ("C2", "C3"):
+        assert 1e-6 < first.loc[claim, "p_value"] < 1
+        assert second.loc[claim, "p_value"] == pytest.approx(first.loc[claim, "p_value"])
+    # C2's p-value by hand: Wilcoxon on each point's mean Bayesian-minus-det difference
+    from scipy.stats import wilcoxon
+
+    out = table[table["layer"] == table["arch"].map(output_layer)]
+    out = out[out["k"] == 10]
+    det = out[out["inference"] == "det"].set_index(["arch", "point"])["lrp_robustness"]
+    top = out[(out["inference"] != "det") & (out["n_samples"] == 100)]
+    difference = top["lrp_robustness"].to_numpy() - det.loc[
+        list(zip(top["arch"], top["point"], strict=True))
+    ].to_numpy()
+    per_point = pd.Series(difference).groupby(top["point"].to_numpy()).mean()
+    expected = wilcoxon(per_point, alternative="greater").pvalue
+    assert first.loc["C2", "p_value"] == pytest.approx(expected)
+
+
+def test_c5_is_reported_at_every_n():
+    breakdown = claims_breakdown(synthetic_table(seeds=(0,), bayes_follows_softmax=True),
+                                 SETTINGS)  # fmt: skip
+    by_n = breakdown[breakdown["n_samples"].notna()]
+    assert set(by_n["claim"]) == {"C5a"}
+    assert sorted(by_n.query("dataset == 'all' and subset == 'all'")["n_samples"]) == [10, 50, 100]
+    table = claims_table(breakdown)
+    assert table["claim"].tolist() == ["C1", "C2", "C3", "C4", "C5a", "C5b"]
+
+
+def test_the_summary_page_prints_no_nan_for_a_missing_note(tmp_path):
+    table = synthetic_table(seeds=(0,), points=20)
+    claims = claims_table(claims_breakdown(table, SETTINGS))
+    claims.to_csv(tmp_path / "claims.csv", index=False)
+    claims = pd.read_csv(tmp_path / "claims.csv")  # empty notes come back as NaN
+    comparison = baseline_comparison(table, table.assign(explainer="input"), k=10)
+    page = summary_page(claims, "Intro.", SETTINGS, comparison)
+    assert "(nan)" not in page and "**supported**" in page

@@ -51,3 +51,20 @@ def test_bad_posteriors_are_named():
         check_posterior(nan, model, "weights.pt")
     kept, dropped = drop_invalid_samples(nan, "weights.pt")
     assert dropped == 1 and kept["3.bias"].shape[0] == 6
+
+
+def test_spread_order_prefixes_cover_every_chain_and_each_chains_length():
+    from bayeslrp.posterior import spread_order, spread_positions
+
+    for size in (1, 7, 100, 300):
+        assert sorted(spread_positions(size)) == list(range(size))
+    order = spread_order(3, 100)
+    assert sorted(order.tolist()) == list(range(300))
+    for n in (10, 50, 100, 300):
+        chain, position = order[:n] // 100, order[:n] % 100
+        counts = torch.bincount(chain, minlength=3)
+        assert counts.max() - counts.min() <= 1  # round-robin over chains
+        for c in range(3):  # within a chain: no gap longer than twice the even spacing
+            kept = position[chain == c].sort().values
+            gaps = torch.diff(torch.cat([kept, kept[:1] + 100]))
+            assert gaps.max() <= 2 * 100 / len(kept), (n, c, kept)

@@ -7,6 +7,14 @@ or more seeds, the seeds too. The verdict compares the interval with a threshold
 config: the whole interval beyond the threshold supports the claim, the whole interval on
 the wrong side refutes it, anything else is inconclusive.
 
+Spreads and correlations are computed within comparable groups, never over pooled rows:
+a group is one (dataset, attack, architecture, inference) and, for spreads, one layer.
+Offsets between groups (datasets differ in difficulty, attacks in strength) would
+otherwise create a correlation or a spread that exists inside none of them. The group
+statistics are then averaged. P-values use one value per test point (its paired
+difference averaged over groups and seeds), the independent unit: the many rows of one
+point (every n, attack, layer) are not independent observations.
+
 scipy's `bootstrap` resamples the rows of independent samples; ours must resample points
 jointly across rows (and seeds hierarchically), hence the hand-written loop below.
 """
@@ -18,18 +26,27 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import mannwhitneyu, rankdata, spearmanr
+from scipy.stats import rankdata, wilcoxon
 
-from bayeslrp.models import output_layer
+from bayeslrp.models import LEARNABLE_LAYERS, output_layer
 
 VERDICTS = ("supported", "not supported", "inconclusive")
+SIDES = ("above", "below", "within")
 CLAIM_COLUMNS = ["claim", "statement", "statistic", "value", "ci_low", "ci_high", "n_seeds",
                  "verdict", "threshold", "test", "p_value", "n_rows", "note"]  # fmt: skip
+GROUP_KEYS = ["dataset", "attack", "arch", "inference"]  # rows of one comparable group
+POINT_KEYS = ["dataset", "point"]  # one independent unit
 
 
 def at_output(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of the pre-softmax (output) layer."""
     return frame[frame["layer"] == frame["arch"].map(output_layer)]
+
+
+def middle_layer(arch: str) -> int:
+    """The intermediate layer of the study's figures: the middle learnable layer."""
+    layers = LEARNABLE_LAYERS[arch]
+    return layers[len(layers) // 2]
 
 
 def largest_n(frame: pd.DataFrame) -> pd.DataFrame:
@@ -59,9 +76,19 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(rankdata(a), rankdata(b))[0, 1])
 
 
-def _inner_minus_output_iqr(rows: dict) -> float:
-    lrp, output = rows["lrp_robustness"], rows["output"]
-    return _iqr(lrp[~output]) - _iqr(lrp[output])
+def _nanmean(values) -> float:
+    values = np.asarray(values, dtype=float)
+    return float(np.nanmean(values)) if len(values) and not np.isnan(values).all() else np.nan
+
+
+def _per_group(rows: dict, statistic: Callable[[dict], float], mask=None) -> float:
+    """Mean over comparable groups (GROUP_KEYS) of `statistic` computed inside each group."""
+    groups = rows["group"] if mask is None else rows["group"][mask]
+    values = []
+    for code in np.unique(groups):
+        keep = rows["group"] == code if mask is None else mask & (rows["group"] == code)
+        values.append(statistic(_take(rows, keep)))
+    return _nanmean(values)
 
 
 def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -74,6 +101,8 @@ def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         "det": (frame["inference"] == "det").to_numpy(),
         "vi": (frame["inference"] == "vi").to_numpy(),
         "output": (frame["layer"] == frame["arch"].map(output_layer)).to_numpy(),
+        "middle": (frame["layer"] == frame["arch"].map(middle_layer)).to_numpy(),
+        "group": frame.groupby(GROUP_KEYS, sort=True).ngroup().to_numpy(),
     }
 
 
@@ -89,9 +118,10 @@ class Claim:
     select: Callable[[pd.DataFrame, dict], pd.DataFrame]  # rows the statistic uses
     compute: Callable[[dict], float]  # statistic of one seed's rows (`_columns`)
     threshold: str  # key of the claims config
-    supported_above: bool  # supported when the interval lies above (or below) the threshold
+    side: str  # supported when the interval lies above / below / within +-threshold
     test: str
     missing: str  # why the statistic is undefined when there are no rows
+    p_value: Callable[[pd.DataFrame, pd.DataFrame, dict], float] | None = None
 
 
 def _c1_select(frame, s):
@@ -105,33 +135,82 @@ def _c2_select(frame, s):
 
 def _c3_select(frame, s):
     rows = at_output(frame)
-    return rows[(rows["inference"] != "det") & (rows["k"] == s["k"])]
+    rows = rows[(rows["inference"] != "det") & (rows["k"] == s["k"])]
+    return rows if rows["n_samples"].nunique() > 1 else rows.iloc[:0]
+
+
+def _c3_compute(rows):
+    return _per_group(rows, lambda g: _spearman(g["n_samples"], g["lrp_robustness"]))
 
 
 def _c4_select(frame, s):
     rows = largest_n(frame[frame["k"] == s["k"]])
     if not {"vi", "hmc"} <= set(rows["inference"]):
         return rows.iloc[:0]
-    return rows[rows["inference"].isin(["vi", "hmc"])]
+    rows = rows[rows["inference"].isin(["vi", "hmc"])]
+    middle = rows["layer"] == rows["arch"].map(middle_layer)
+    output = rows["layer"] == rows["arch"].map(output_layer)
+    if not middle.any():
+        return rows.iloc[:0]
+    return rows[middle | output]
+
+
+def _middle_minus_output_iqr(group: dict) -> float:
+    lrp = group["lrp_robustness"]
+    return _iqr(lrp[group["middle"]]) - _iqr(lrp[group["output"]])
 
 
 def _c4_compute(rows):
-    vi = rows["vi"]
-    return _inner_minus_output_iqr(_take(rows, vi)) - _inner_minus_output_iqr(_take(rows, ~vi))
+    vi = _per_group(rows, _middle_minus_output_iqr, rows["vi"])
+    hmc = _per_group(rows, _middle_minus_output_iqr, ~rows["vi"])
+    return vi - hmc
 
 
-def _c5_select(frame, s):
+def _c5_rows(frame, s):
     rows = at_output(frame)
-    rows = rows[rows["k"] == s["k_correlation"]]
-    det, bayes = rows[rows["inference"] == "det"], largest_n(rows)
-    if det.empty or bayes.empty:
-        return rows.iloc[:0]
-    return pd.concat([det, bayes])
+    return rows[rows["k"] == s["k_correlation"]]
 
 
-def _c5_compute(rows):
-    det, lrp, softmax = rows["det"], rows["lrp_robustness"], rows["softmax_robustness"]
-    return _spearman(lrp[~det], softmax[~det]) - _spearman(lrp[det], softmax[det])
+def _lrp_softmax_rho(rows):
+    return _per_group(rows, lambda g: _spearman(g["lrp_robustness"], g["softmax_robustness"]))
+
+
+def _point_values(rows: pd.DataFrame, value: pd.Series) -> np.ndarray:
+    """One value per test point: `value` (indexed like `rows`) averaged over the point's
+    groups and seeds."""
+    return value.groupby([rows["dataset"], rows["point"]]).mean().dropna().to_numpy()
+
+
+def _wilcoxon_greater(differences: np.ndarray) -> float:
+    """One-sided Wilcoxon signed-rank p-value of per-point differences > 0."""
+    differences = differences[differences != 0]
+    if len(differences) < 2:
+        return np.nan
+    return float(wilcoxon(differences, alternative="greater").pvalue)
+
+
+def _c2_p_value(rows, frame, s):
+    # Paired: each Bayesian row against the deterministic net of the same dataset, attack,
+    # architecture and point (and seed), then one mean difference per point.
+    det = at_output(frame)
+    det = det[(det["inference"] == "det") & (det["k"] == s["k"])]
+    keys = ["dataset", "attack", "arch", "seed", "point"]
+    paired = rows.merge(det[[*keys, "lrp_robustness"]], on=keys, suffixes=("", "_det"))
+    if paired.empty:
+        return np.nan
+    difference = paired["lrp_robustness"] - paired["lrp_robustness_det"]
+    return _wilcoxon_greater(_point_values(paired, difference))
+
+
+def _c3_p_value(rows, frame, s):
+    keys = [*GROUP_KEYS, "seed", "point"]
+    low = rows[rows["n_samples"] == rows["n_samples"].min()]
+    high = rows[rows["n_samples"] == rows["n_samples"].max()]
+    paired = high.merge(low[[*keys, "lrp_robustness"]], on=keys, suffixes=("", "_low"))
+    if paired.empty:
+        return np.nan
+    difference = paired["lrp_robustness"] - paired["lrp_robustness_low"]
+    return _wilcoxon_greater(_point_values(paired, difference))
 
 
 CLAIMS = [
@@ -139,63 +218,80 @@ CLAIMS = [
         "C1", "Deterministic LRP robustness is low, even when the attack fails",
         "median k-LRP robustness of deterministic nets at the output layer, over points whose "
         "prediction the attack did not change (every attack pooled)",
-        _c1_select, lambda rows: _median(rows["lrp_robustness"]), "c1_max", False, "",
+        _c1_select, lambda rows: _median(rows["lrp_robustness"]), "c1_max", "below", "",
         "the attack changed every deterministic prediction",
     ),
     Claim(
         "C2", "Bayesian pre-softmax LRP robustness is close to 1",
         "median k-LRP robustness of Bayesian nets at the output layer with the largest n "
         "(every attack pooled)",
-        _c2_select, lambda rows: _median(rows["lrp_robustness"]), "c2_min", True,
-        "Mann-Whitney U, Bayesian > deterministic (same points, layer, k)",
-        "no Bayesian nets in the run",
+        _c2_select, lambda rows: _median(rows["lrp_robustness"]), "c2_min", "above",
+        "Wilcoxon signed-rank, Bayesian > deterministic: one mean paired difference per "
+        "point (same dataset, attack, architecture, seed)",
+        "no Bayesian nets in the run", _c2_p_value,
     ),
     Claim(
         "C3", "Bayesian LRP robustness grows with the number of posterior samples",
-        "Spearman correlation of n with k-LRP robustness, Bayesian nets, output layer",
-        _c3_select, lambda rows: _spearman(rows["n_samples"], rows["lrp_robustness"]),
-        "c3_min", True, "Spearman correlation (scipy p-value, rows pooled)",
-        "no Bayesian nets, or a single n",
+        "Spearman correlation of n with k-LRP robustness within each (dataset, attack, "
+        "architecture, inference) group of Bayesian nets, output layer, averaged over groups",
+        _c3_select, _c3_compute, "c3_min", "above",
+        "Wilcoxon signed-rank, robustness at the largest n > at the smallest: one mean paired "
+        "difference per point",
+        "no Bayesian nets, or a single n", _c3_p_value,
     ),
     Claim(
         "C4", "VI nets have a broader robustness distribution in inner layers; HMC nets are "
         "stable across layers",
-        "[IQR(inner layers) - IQR(output layer)] of VI minus the same for HMC, k-LRP "
-        "robustness at the largest n",
-        _c4_select, _c4_compute, "c4_min", True, "bootstrap",
-        "needs both a VI and an HMC net and lrp.layers: all",
+        "IQR(middle learnable layer) - IQR(output layer) of k-LRP robustness within each "
+        "(dataset, attack, architecture) group at the largest n, averaged over VI groups, "
+        "minus the same averaged over HMC groups",
+        _c4_select, _c4_compute, "c4_min", "above", "bootstrap",
+        "needs both a VI and an HMC net and the middle and output layers in lrp.layers",
     ),
     Claim(
-        "C5", "Bayesian LRP robustness correlates positively with softmax robustness; "
-        "deterministic does not",
-        "Spearman(LRP robustness at k_correlation, softmax robustness) of Bayesian nets at the "
-        "largest n minus that of deterministic nets, output layer",
-        _c5_select, _c5_compute, "c5_min", True, "bootstrap",
-        "needs both deterministic and Bayesian nets",
+        "C5a", "Bayesian LRP robustness correlates positively with softmax robustness",
+        "Spearman(LRP robustness at k_correlation, softmax robustness) within each (dataset, "
+        "attack, architecture, inference) group of Bayesian nets at the largest n, output "
+        "layer, averaged over groups",
+        lambda frame, s: largest_n(_c5_rows(frame, s)), _lrp_softmax_rho, "c5_min", "above",
+        "bootstrap", "no Bayesian nets in the run",
+    ),
+    Claim(
+        "C5b", "Deterministic LRP robustness does not correlate with softmax robustness",
+        "the same Spearman correlation for deterministic nets, averaged over groups; "
+        "supported when its interval lies within +- c5_det_max",
+        lambda frame, s: _c5_rows(frame, s)[lambda f: f["inference"] == "det"],
+        _lrp_softmax_rho, "c5_det_max", "within", "bootstrap",
+        "no deterministic nets in the run",
     ),
 ]  # fmt: skip
 
 
-def verdict(low: float, high: float, threshold: float, supported_above: bool) -> str:
-    """supported / not supported when the interval lies wholly on one side of the threshold."""
+def verdict(low: float, high: float, threshold: float, side: str) -> str:
+    """supported / not supported when the interval lies wholly on one side of the threshold
+    (`above`, `below`), or wholly inside / outside [-threshold, threshold] (`within`)."""
+    if side not in SIDES:
+        raise ValueError(f"unknown side {side!r}; choose from {SIDES}")
     if np.isnan(low) or np.isnan(high):
         return "inconclusive"
-    if supported_above:
-        return (
-            "supported"
-            if low > threshold
-            else "not supported"
-            if high <= threshold
-            else "inconclusive"
-        )
-    return (
-        "supported" if high < threshold else "not supported" if low >= threshold else "inconclusive"
-    )
+    if side == "above":
+        supported, refuted = low > threshold, high <= threshold
+    elif side == "below":
+        supported, refuted = high < threshold, low >= threshold
+    else:
+        supported = -threshold < low and high < threshold
+        refuted = low >= threshold or high <= -threshold
+    return "supported" if supported else "not supported" if refuted else "inconclusive"
+
+
+def _threshold_text(side: str, threshold: float) -> str:
+    return {"above": f"> {threshold:g}", "below": f"< {threshold:g}",
+            "within": f"within +-{threshold:g}"}[side]  # fmt: skip
 
 
 def _resampler(rows: pd.DataFrame) -> tuple[np.ndarray, int]:
     """Each row's point code (points are (dataset, point) pairs) and the number of points."""
-    codes = rows.groupby(["dataset", "point"], sort=False).ngroup().to_numpy()
+    codes = rows.groupby(POINT_KEYS, sort=False).ngroup().to_numpy()
     return codes, int(codes.max()) + 1 if len(codes) else 0
 
 
@@ -218,38 +314,46 @@ def bootstrap(
             code, points = codes[s]
             counts = np.bincount(rng.integers(points, size=points), minlength=points)
             values.append(compute(_take(parts[s], np.repeat(np.arange(len(code)), counts[code]))))
-        replicates[b] = np.nanmean(values) if not np.isnan(values).all() else np.nan
+        replicates[b] = _nanmean(values)
     return replicates
 
 
-def _p_value(claim: Claim, rows: pd.DataFrame, frame: pd.DataFrame, s: dict,
-             replicates: np.ndarray) -> float:  # fmt: skip
-    if claim.name == "C2":  # Bayesian (largest n) vs deterministic nets of the same archs
-        det = at_output(frame)
-        det = det[(det["inference"] == "det") & (det["k"] == s["k"])
-                  & det["arch"].isin(rows["arch"].unique())]  # fmt: skip
-        a, b = rows["lrp_robustness"].dropna(), det["lrp_robustness"].dropna()
-        return (
-            float(mannwhitneyu(a, b, alternative="greater").pvalue) if len(a) and len(b) else np.nan
-        )
-    if claim.name == "C3":
-        keep = rows["lrp_robustness"].notna()
-        if (
-            keep.sum() < 3
-            or rows["n_samples"].nunique() < 2
-            or rows["lrp_robustness"].nunique() < 2
-        ):
-            return np.nan
-        return float(
-            spearmanr(rows.loc[keep, "n_samples"], rows.loc[keep, "lrp_robustness"]).pvalue
-        )
-    if claim.test == "bootstrap":  # two-sided: how often the replicates cross the threshold
+def _bootstrap_p_value(replicates: np.ndarray, threshold: float) -> float:
+    """Two-sided: how often the replicates cross the threshold."""
+    valid = replicates[~np.isnan(replicates)]
+    if not len(valid):
+        return np.nan
+    side = min((valid <= threshold).mean(), (valid >= threshold).mean())
+    return float(min(1.0, 2 * side))
+
+
+def evaluate_claim(claim: Claim, rows: pd.DataFrame, frame: pd.DataFrame, settings: dict,
+                   rng: np.random.Generator) -> dict:  # fmt: skip
+    """One row of the claims table for `claim` on its selected `rows` of `frame`."""
+    alpha = 1 - settings["confidence"]
+    seeds = sorted(rows["seed"].unique())
+    value = _nanmean([claim.compute(_columns(rows[rows["seed"] == s])) for s in seeds])
+    low = high = np.nan
+    replicates = np.array([])
+    if not np.isnan(value):
+        replicates = bootstrap(rows, claim.compute, settings["bootstrap"], rng)
         valid = replicates[~np.isnan(replicates)]
-        if not len(valid):
-            return np.nan
-        side = min((valid <= s[claim.threshold]).mean(), (valid >= s[claim.threshold]).mean())
-        return float(min(1.0, 2 * side))
-    return np.nan
+        if len(valid):
+            low, high = np.quantile(valid, [alpha / 2, 1 - alpha / 2])
+    threshold = settings[claim.threshold]
+    if claim.p_value is not None:
+        p_value = claim.p_value(rows, frame, settings) if len(rows) else np.nan
+    elif claim.test == "bootstrap" and claim.side != "within":
+        p_value = _bootstrap_p_value(replicates, threshold)
+    else:
+        p_value = np.nan
+    return {
+        "claim": claim.name, "statement": claim.statement, "statistic": claim.statistic,
+        "value": value, "ci_low": low, "ci_high": high, "n_seeds": len(seeds),
+        "verdict": verdict(low, high, threshold, claim.side),
+        "threshold": _threshold_text(claim.side, threshold), "test": claim.test,
+        "p_value": p_value, "n_rows": len(rows), "note": claim.missing if np.isnan(value) else "",
+    }  # fmt: skip
 
 
 def evaluate_claims(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
@@ -259,50 +363,49 @@ def evaluate_claims(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
     bootstrap, bootstrap_seed).
     """
     rng = np.random.default_rng(settings["bootstrap_seed"])
-    alpha = 1 - settings["confidence"]
-    rows_out = []
-    for claim in CLAIMS:
-        rows = claim.select(frame, settings)
-        seeds = sorted(rows["seed"].unique())
-        per_seed = [claim.compute(_columns(rows[rows["seed"] == s])) for s in seeds]
-        value = float(np.nanmean(per_seed)) if per_seed and not np.isnan(per_seed).all() else np.nan
-        low = high = np.nan
-        replicates = np.array([])
-        if not np.isnan(value):
-            replicates = bootstrap(rows, claim.compute, settings["bootstrap"], rng)
-            valid = replicates[~np.isnan(replicates)]
-            if len(valid):
-                low, high = np.quantile(valid, [alpha / 2, 1 - alpha / 2])
-        threshold = settings[claim.threshold]
-        rows_out.append({
-            "claim": claim.name, "statement": claim.statement, "statistic": claim.statistic,
-            "value": value, "ci_low": low, "ci_high": high, "n_seeds": len(seeds),
-            "verdict": verdict(low, high, threshold, claim.supported_above),
-            "threshold": f"{'>' if claim.supported_above else '<'} {threshold:g}",
-            "test": claim.test, "p_value": _p_value(claim, rows, frame, settings, replicates),
-            "n_rows": len(rows), "note": claim.missing if np.isnan(value) else "",
-        })  # fmt: skip
+    rows_out = [evaluate_claim(c, c.select(frame, settings), frame, settings, rng)
+                for c in CLAIMS]  # fmt: skip
     return pd.DataFrame(rows_out, columns=CLAIM_COLUMNS)
 
 
+def claims_by_n(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
+    """C5a at every number of posterior samples (the study: the correlation appears
+    "especially as the number of samples increases"), one row per n."""
+    rng = np.random.default_rng(settings["bootstrap_seed"])
+    claim = next(c for c in CLAIMS if c.name == "C5a")
+    rows = _c5_rows(frame, settings)
+    rows = rows[rows["inference"] != "det"]
+    table = [
+        {**evaluate_claim(claim, rows[rows["n_samples"] == n], frame, settings, rng),
+         "n_samples": n}
+        for n in sorted(rows["n_samples"].unique())
+    ]  # fmt: skip
+    return pd.DataFrame(table, columns=[*CLAIM_COLUMNS, "n_samples"])
+
+
 def claims_breakdown(robustness: pd.DataFrame, settings: dict) -> pd.DataFrame:
-    """Every claim on all datasets pooled and on each dataset, on all points and on the
-    points the attack actually perturbed (columns `dataset`, `subset` first)."""
+    """Every claim on all datasets together and on each dataset, on all points and on the
+    points the attack actually perturbed (columns `dataset`, `subset`, `n_samples` first;
+    `n_samples` is empty for the claims as defined, and set on the extra C5a rows that
+    show the correlation at each n)."""
     frames = []
     for dataset in ["all", *sorted(robustness["dataset"].unique())]:
         rows = robustness if dataset == "all" else robustness[robustness["dataset"] == dataset]
         for subset in ("all", "perturbed"):
             part = rows if subset == "all" else rows[rows["perturbed"]]
             frames.append(evaluate_claims(part, settings).assign(dataset=dataset, subset=subset))
-    table = pd.concat(frames, ignore_index=True)
-    return table[["dataset", "subset", *CLAIM_COLUMNS]]
+            frames.append(claims_by_n(part, settings).assign(dataset=dataset, subset=subset))
+    table = pd.concat([f for f in frames if len(f)], ignore_index=True)
+    if "n_samples" not in table:
+        table["n_samples"] = np.nan
+    return table[["dataset", "subset", "n_samples", *CLAIM_COLUMNS]]
 
 
 def claims_table(breakdown: pd.DataFrame) -> pd.DataFrame:
     """DESIGN.md's claims.csv: one row per claim, datasets pooled, every point; the
     perturbed-points-only value, interval and verdict beside it."""
-    pooled = breakdown[breakdown["dataset"] == "all"]
-    main = pooled[pooled["subset"] == "all"].drop(columns=["dataset", "subset"])
+    pooled = breakdown[(breakdown["dataset"] == "all") & breakdown["n_samples"].isna()]
+    main = pooled[pooled["subset"] == "all"].drop(columns=["dataset", "subset", "n_samples"])
     perturbed = pooled[pooled["subset"] == "perturbed"].set_index("claim")
     extra = perturbed[["value", "ci_low", "ci_high", "verdict"]].add_suffix("_perturbed")
     return main.join(extra, on="claim").reset_index(drop=True)
@@ -446,7 +549,7 @@ def summary_page(
              "   * - claim", "     - verdict (all points)", "     - statistic [interval]",
              "     - verdict (perturbed points)", "     - threshold"]  # fmt: skip
     for row in claims.itertuples():
-        note = f" ({row.note})" if row.note else ""
+        note = f" ({row.note})" if isinstance(row.note, str) and row.note else ""
         lines += [f"   * - {row.claim}: {row.statement}",
                   f"     - **{row.verdict}**{note}",
                   f"     - {_interval(row.value, row.ci_low, row.ci_high)}",

@@ -336,10 +336,13 @@ def claims_figure(breakdown: pd.DataFrame) -> ggplot:
     """Each claim's statistic with its interval, on all points and perturbed points only,
     per dataset; the dashed line is the verdict threshold."""
     frame = breakdown.dropna(subset=["value"]).copy()
-    frame["threshold_value"] = frame["threshold"].str.split(" ").str[1].astype(float)
+    frame["threshold_value"] = frame["threshold"].str.extract(r"([-0-9.eE]+)$")[0].astype(float)
     frame["panel"] = frame["claim"] + ": " + frame["statement"].str.wrap(38)
-    frame["where"] = frame["dataset"] + " / " + frame["subset"]
+    at_n = frame["n_samples"].map(lambda n: "" if pd.isna(n) else f" n={int(n)}")
+    frame["where"] = frame["dataset"] + " / " + frame["subset"] + at_n
     thresholds = frame.drop_duplicates("panel")
+    within = thresholds[thresholds["threshold"].str.startswith("within")]
+    thresholds = pd.concat([thresholds, within.assign(threshold_value=-within["threshold_value"])])
     return (
         ggplot(frame, aes("where", "value", ymin="ci_low", ymax="ci_high", color="verdict"))
         + geom_hline(thresholds, aes(yintercept="threshold_value"), linetype="dashed")

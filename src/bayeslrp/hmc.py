@@ -6,6 +6,7 @@ import logging
 import math
 import time
 
+import numpy as np
 import pyro
 import torch
 from pyro.infer import HMC, MCMC, NUTS
@@ -14,11 +15,21 @@ from pyro.ops.stats import effective_sample_size, split_gelman_rubin
 from torch import nn
 
 from bayeslrp.bayes import bayesian_model, categorical, initial_values, site_name
+from bayeslrp.posterior import interleave
 
 log = logging.getLogger(__name__)
 
 INITS = ("small", "pyro_default", "det_weights")
 KERNELS = ("nuts", "hmc")
+CHAIN, BATCH = 0, 1  # streams of `derived_seed`
+
+
+def derived_seed(seed: int, stream: int, index: int) -> int:
+    """Seed of chain (or batch) `index` of a run with `seed`: hashed by numpy's SeedSequence
+    so that no two (seed, stream, index) share a sampler state (`seed + chain` made chain 1
+    of seed 0 the same chain as chain 0 of seed 1)."""
+    return int(np.random.SeedSequence([seed, stream, index]).generate_state(1)[0])
+
 
 
 def _kernel(model, kind, init_values, step_size, max_tree_depth, num_steps, target_accept):
@@ -32,7 +43,15 @@ def _kernel(model, kind, init_values, step_size, max_tree_depth, num_steps, targ
     raise ValueError(f"unknown hmc.kernel {kind!r}; choose from {KERNELS}")
 
 
-def run_hmc(
+def run_hmc(net: nn.Module, x: torch.Tensor, y: torch.Tensor, **settings):
+    """Sample the full-batch posterior (`sample_chains`); return weights [chains * samples,
+    ...] in `posterior.spread_order`, so that the first n are spread over all chains and
+    over each chain's length, and the diagnostics."""
+    stacked, diagnostics = sample_chains(net, x, y, **settings)
+    return interleave(stacked), diagnostics
+
+
+def sample_chains(
     net: nn.Module,
     x: torch.Tensor,
     y: torch.Tensor,
@@ -53,10 +72,12 @@ def run_hmc(
     likelihood=categorical,
     init_weights: dict[str, torch.Tensor] | None = None,
 ) -> tuple[dict[str, torch.Tensor], dict]:
-    """Sample the full-batch posterior; return weights [chains * samples, ...] and diagnostics.
+    """Sample the full-batch posterior; return weights [chains, samples, ...] in chain
+    order, and diagnostics.
 
-    Chains run one after another (seed + chain), which keeps them reproducible and avoids
-    multiprocessing; each keeps every `thinning`-th of `num_samples * thinning` draws.
+    Chains run one after another (each seeded with `derived_seed`), which keeps them
+    reproducible and avoids multiprocessing; each keeps every `thinning`-th of
+    `num_samples * thinning` draws.
     init: small = PyTorch's layer initialisation, pyro_default = Pyro's uniform(-2, 2) in
     unconstrained space, det_weights = `init_weights` (a trained deterministic net).
     """
@@ -73,7 +94,7 @@ def run_hmc(
     names = list(net.state_dict())
     chains, per_chain = [], []
     for chain in range(num_chains):
-        pyro.set_rng_seed(seed + chain)
+        pyro.set_rng_seed(derived_seed(seed, CHAIN, chain))
         hmc_kernel = _kernel(
             model, kernel, start_values, step_size, max_tree_depth, num_steps, target_accept,
         )  # fmt: skip
@@ -104,7 +125,7 @@ def run_hmc(
         per_chain.append({**stats, "seconds": seconds})
         log.info("chain %d done in %.1f s: %s", chain, seconds, per_chain[-1])
     stacked = {n: torch.stack([c[n] for c in chains]) for n in names}  # [chains, S, ...]
-    return {n: v.flatten(0, 1) for n, v in stacked.items()}, {
+    return stacked, {
         "chains": per_chain,
         **mixing_diagnostics(stacked, seed),
     }
@@ -122,7 +143,8 @@ def run_hmc_per_batch(
 ) -> tuple[dict[str, torch.Tensor], dict]:
     """The reference code's protocol: an independent chain on each shuffled batch of
     `batch_size` training images, ceil(num_samples / batches) draws kept per batch, pooled
-    and resampled (seeded, without replacement) to exactly `num_samples` samples.
+    in `posterior.spread_order` (round-robin over batches, spread over each chain) and cut
+    to exactly `num_samples` samples, so that every prefix draws from every batch.
 
     Each batch's posterior conditions on that batch alone, so the pooled samples are not
     draws from the full-data posterior; R-hat across batches measures how much they differ.
@@ -135,14 +157,13 @@ def run_hmc_per_batch(
     for b, rows in enumerate(batches):
         log.info("batch %d/%d: %d images, %d samples kept", b + 1, len(batches), len(rows),
                  per_batch)  # fmt: skip
-        weights, diagnostics = run_hmc(net, x[rows], y[rows], num_samples=per_batch,
-                                       num_chains=1, seed=seed + b, **settings)  # fmt: skip
-        parts.append(weights)
+        weights, diagnostics = sample_chains(net, x[rows], y[rows], num_samples=per_batch,
+                                             num_chains=1, seed=derived_seed(seed, BATCH, b),
+                                             **settings)  # fmt: skip
+        parts.append({n: v[0] for n, v in weights.items()})
         chains += diagnostics["chains"]
     stacked = {n: torch.stack([p[n] for p in parts]) for n in parts[0]}  # [batches, S_b, ...]
-    pooled = {n: v.flatten(0, 1) for n, v in stacked.items()}
-    keep = torch.randperm(len(batches) * per_batch, generator=generator)[:num_samples].sort()
-    posterior = {n: v[keep.values] for n, v in pooled.items()}
+    posterior = {n: v[:num_samples] for n, v in interleave(stacked).items()}
     return posterior, {"chains": chains, "batches": len(batches),
                        **mixing_diagnostics(stacked, seed)}  # fmt: skip
 

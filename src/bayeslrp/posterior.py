@@ -42,8 +42,50 @@ def check_posterior(posterior: dict[str, torch.Tensor], model: nn.Module, source
             raise ValueError(f"{source}: {name} contains NaN or infinite weights")
 
 
+def _radical_inverse(j: int) -> float:
+    """Van der Corput sequence in base 2: 0, 1/2, 1/4, 3/4, 1/8, ..."""
+    value, scale = 0.0, 0.5
+    while j:
+        value, j, scale = value + scale * (j & 1), j >> 1, scale / 2
+    return value
+
+
+def spread_positions(size: int) -> list[int]:
+    """A permutation of range(size) whose every prefix is spread evenly over the range
+    (positions of the base-2 van der Corput sequence): 0, size/2, size/4, 3 size/4, ..."""
+    order, seen, j = [], set(), 0
+    while len(order) < size:  # ends by j = 2^ceil(log2 size): every position is hit
+        position = int(_radical_inverse(j) * size)
+        if position not in seen:
+            seen.add(position)
+            order.append(position)
+        j += 1
+    return order
+
+
+def spread_order(chains: int, per_chain: int) -> torch.Tensor:
+    """Order of the chain-major draws [chains * per_chain] in which a posterior is stored.
+
+    Draws of one MCMC chain are autocorrelated, so "the first n draws" of a chain are n
+    draws close together, and of chain 0 alone. In this order every prefix takes its draws
+    round-robin from all chains (or per-batch runs), and within a chain spread evenly over
+    its length, so that the n samples of a Bayesian net represent the whole run for every
+    n while the prefixes stay nested (prefix sums give every n from one pass).
+    """
+    within = spread_positions(per_chain)
+    return torch.tensor([c * per_chain + p for p in within for c in range(chains)])
+
+
+def interleave(stacked: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """[chains, S, ...] draws -> [chains * S, ...] in `spread_order`."""
+    chains, per_chain = next(iter(stacked.values())).shape[:2]
+    order = spread_order(chains, per_chain)
+    return {name: value.flatten(0, 1)[order] for name, value in stacked.items()}
+
+
 def take(posterior: dict[str, torch.Tensor], n: int) -> dict[str, torch.Tensor]:
-    """The first `n` samples of a posterior."""
+    """The first `n` samples of a posterior (for MCMC stored in `spread_order`, n draws
+    spread over every chain and over each chain's length; VI draws are i.i.d.)."""
     available = num_samples(posterior)
     if n > available:
         raise ValueError(f"asked for {n} posterior samples, the posterior holds {available}")
