@@ -202,7 +202,7 @@ def offset_table(points=200, rho_inside=0.0, seed=0):
     for (dataset, attack), offset in offsets.items():
         for arch, inference in (("fc", "det"), ("fc", "hmc"), ("fc", "vi")):
             for layer in LEARNABLE_LAYERS[arch]:
-                for n in ([1] if inference == "det" else [10, 100]):
+                for n in [1] if inference == "det" else [10, 100]:
                     for k in (10, 100):
                         softmax = offset + rng.uniform(0, 0.1, points)
                         noise = rng.uniform(0, 0.1, points)
@@ -253,9 +253,10 @@ def test_p_values_use_one_value_per_point_not_repeated_rows():
     out = out[out["k"] == 10]
     det = out[out["inference"] == "det"].set_index(["arch", "point"])["lrp_robustness"]
     top = out[(out["inference"] != "det") & (out["n_samples"] == 100)]
-    difference = top["lrp_robustness"].to_numpy() - det.loc[
-        list(zip(top["arch"], top["point"], strict=True))
-    ].to_numpy()
+    difference = (
+        top["lrp_robustness"].to_numpy()
+        - det.loc[list(zip(top["arch"], top["point"], strict=True))].to_numpy()
+    )
     per_point = pd.Series(difference).groupby(top["point"].to_numpy()).mean()
     expected = wilcoxon(per_point, alternative="greater").pvalue
     assert first.loc["C2", "p_value"] == pytest.approx(expected)

@@ -1,4 +1,3 @@
-import pytest
 import torch
 from bayes_fixtures import PRIOR, SIGMA, flat, regression_problem
 from pyro.ops.stats import effective_sample_size
@@ -30,12 +29,13 @@ def assert_moments_within_monte_carlo_error(draws, mean, covariance):
     std / (2 sqrt(ESS of the squared deviations)) for a Gaussian)."""
     std = covariance.diag().sqrt()
     # An ESS above the number of draws (antithetic chains) is not trusted: capped.
-    ess = effective_sample_size(draws, chain_dim=0, sample_dim=1).clamp(max=draws.shape[0] * draws.shape[1])
+    total = draws.shape[0] * draws.shape[1]
+    ess = effective_sample_size(draws, chain_dim=0, sample_dim=1).clamp(max=total)
     assert (ess > 50).all(), f"too few effective draws for a meaningful check: {ess}"
     estimate = draws.mean((0, 1))
     assert ((estimate - mean).abs() < Z * std / ess.sqrt()).all(), (estimate, mean, ess)
     squares = (draws - mean) ** 2
-    ess_sq = effective_sample_size(squares, chain_dim=0, sample_dim=1).clamp(max=draws.shape[0] * draws.shape[1])
+    ess_sq = effective_sample_size(squares, chain_dim=0, sample_dim=1).clamp(max=total)
     spread = squares.mean((0, 1)).sqrt()
     assert ((spread / std - 1).abs() < Z / (2 * ess_sq.sqrt())).all(), (spread, std, ess_sq)
 

@@ -3,12 +3,12 @@ import torch
 
 from bayeslrp.metrics import (
     lrp_robustness,
-    topk_defined,
-    topk_membership,
     mean_sample_robustness,
     perturbed,
     softmax_robustness,
+    topk_defined,
     topk_indices,
+    topk_membership,
 )
 
 
@@ -31,6 +31,7 @@ def _reference_overlap(clean, adversarial, k, mode, draws, generator):
     """Slow reference from the definition: break ties by a random pixel order, count the
     overlap of the two top-k sets, average over many random orders; NaN where fewer than k
     pixels qualify."""
+
     def qualified(h):
         pos, neg = (h > 0).sum().item(), (h < 0).sum().item()
         return {"signed": pos >= k, "absolute": (h != 0).sum().item() >= k,

@@ -56,8 +56,9 @@ for run, attack_path, relevance_path in zip(
         raise ValueError(f"{relevance_path} was scored for k in {heat['topk'].tolist()}, "
                          f"not lrp.topk {list(p.topk)}; rerun its rule")  # fmt: skip
     for k in p.topk:
-        undefined = (~(topk_defined(heat["clean"], k, p.topk_mode)
-                       & topk_defined(heat["adversarial"], k, p.topk_mode))).sum().item()  # fmt: skip
+        defined = topk_defined(heat["clean"], k, p.topk_mode)
+        defined &= topk_defined(heat["adversarial"], k, p.topk_mode)
+        undefined = (~defined).sum().item()
         if undefined:
             log.warning("%s n=%d layer %d k=%d: %d points with fewer than k relevant pixels "
                         "get NaN robustness", run["attack"], run["n"], run["layer"], k,

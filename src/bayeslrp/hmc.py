@@ -31,7 +31,6 @@ def derived_seed(seed: int, stream: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, stream, index]).generate_state(1)[0])
 
 
-
 def _kernel(model, kind, init_values, step_size, max_tree_depth, num_steps, target_accept):
     init = init_to_value(values=init_values) if init_values else init_to_uniform
     if kind == "nuts":
