@@ -7,7 +7,6 @@ from bayeslrp.metrics import (
     perturbed,
     softmax_robustness,
     topk_defined,
-    topk_indices,
     topk_membership,
 )
 
@@ -22,9 +21,9 @@ def test_topk_overlap_on_hand_made_heatmaps():
     assert lrp_robustness(clean, adversarial, 3).item() == pytest.approx(1 / 3)
 
 
-def test_top_k_indices_are_signed_and_break_ties_by_pixel_index_for_drawing():
-    heat = torch.tensor([[-10.0, 1.0, 1.0, 0.0]])
-    assert topk_indices(heat, 2).tolist() == [[1, 2]]
+def test_tied_pixels_share_the_remaining_top_k_slots():
+    heat = torch.tensor([[-10.0, 1.0, 1.0, 2.0, 0.0]])
+    assert topk_membership(heat, 2).tolist() == [[0.0, 0.5, 0.5, 1.0, 0.0]]
 
 
 def _reference_overlap(clean, adversarial, k, mode, draws, generator):
@@ -105,7 +104,7 @@ def test_split_halves_are_disjoint_and_a_shifted_map_scores_zero():
 
 def test_k_outside_the_image_is_rejected():
     with pytest.raises(ValueError, match="k = 785"):
-        topk_indices(torch.zeros(1, 1, 28, 28), 785)
+        topk_membership(torch.zeros(1, 1, 28, 28), 785)
 
 
 def test_softmax_robustness():
@@ -123,13 +122,17 @@ def test_all_zero_heatmaps_get_nan_not_a_tie_broken_rank():
 
 def test_topk_modes_on_a_hand_made_heatmap():
     heat = torch.tensor([[0.5, -3.0, 2.0, -0.1, 1.0, -2.0]])
-    assert topk_indices(heat, 2, "signed").tolist() == [[2, 4]]
-    assert topk_indices(heat, 2, "absolute").tolist() == [[1, 2]]
-    # split: the k // 2 most positive, then the k - k // 2 most negative.
-    assert topk_indices(heat, 4, "split").tolist() == [[2, 4, 1, 5]]
-    assert topk_indices(heat, 3, "split").tolist() == [[2, 1, 5]]
+    def members(k, mode):
+        return topk_membership(heat, k, mode)[0].nonzero().flatten().tolist()
+
+    assert members(2, "signed") == [2, 4]
+    # |2.0| and |-2.0| tie for the second slot: half a slot each
+    assert topk_membership(heat, 2, "absolute")[0].tolist() == [0, 1, 0.5, 0, 0, 0.5]
+    # split: the k // 2 most positive and the k - k // 2 most negative.
+    assert members(4, "split") == [1, 2, 4, 5]
+    assert members(3, "split") == [1, 2, 5]
     with pytest.raises(ValueError, match="topk_mode 'largest'"):
-        topk_indices(heat, 2, "largest")
+        topk_membership(heat, 2, "largest")
 
 
 def test_robustness_depends_on_the_topk_mode():

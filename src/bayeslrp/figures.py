@@ -42,7 +42,7 @@ from plotnine import (
 )
 
 from bayeslrp.io import atomic_path
-from bayeslrp.metrics import topk_indices
+from bayeslrp.metrics import topk_membership
 from bayeslrp.models import output_layer
 
 ATTACK_COLOURS = {"fgsm": "#4c9be8", "pgd": "#e8804c"}
@@ -105,10 +105,14 @@ def relevance_colours(heat: np.ndarray, k: int | None = None, mode: str = "signe
 
 
 def top_pixels(heat: np.ndarray, k: int, mode: str = "signed") -> np.ndarray:
-    """Boolean mask of the k top-ranked pixels of one heatmap (same rule as the metric)."""
-    keep = np.zeros(heat.size, bool)
-    keep[topk_indices(torch.from_numpy(heat).reshape(1, -1), k, mode)[0].numpy()] = True
-    return keep.reshape(heat.shape)
+    """Boolean mask of the top-ranked pixels of one heatmap (same rule as the metric): the
+    pixels with a share in the top-k (`topk_membership`) that carry relevance of the ranked
+    kind, so a heatmap with fewer than k relevant pixels shows fewer than k, never a zero
+    plateau; pixels tied at the k-th value are all shown."""
+    flat = torch.from_numpy(heat).reshape(1, -1)
+    member = topk_membership(flat, k, mode)[0] > 0
+    relevant = {"signed": flat[0] > 0, "absolute": flat[0] != 0, "split": flat[0] != 0}[mode]
+    return (member & relevant).numpy().reshape(heat.shape)
 
 
 def panel_tiles(panels: list[dict]) -> pd.DataFrame:
@@ -223,15 +227,25 @@ def inner_layers(image, adversarial, heats: dict[str, tuple], title: str) -> ggp
 
 def robustness_by_layer(robustness: pd.DataFrame, title: str) -> ggplot:
     """Figs 4-7: LRP robustness per test point; rows = layer, columns = k, x = det and
-    each n of the Bayesian net, one box per attack."""
+    each n of the Bayesian net, one box per attack. Above each model: the share of points
+    whose top-k is undefined (fewer than k relevant pixels; left out of the boxes)."""
     frame = robustness.assign(model=model_label(robustness), layer_name=layer_label(robustness),
                               panel_k=_k_label(robustness))  # fmt: skip
     n_models, n_k = frame["model"].nunique(), frame["k"].nunique()
+    undefined = (
+        frame.assign(nan=frame["lrp_robustness"].isna())
+        .groupby(["layer_name", "panel_k", "model"], observed=True, as_index=False)["nan"]
+        .mean()
+    )
+    undefined["label"] = undefined["nan"].map(lambda f: f"u {f:.0%}")
+    undefined["y"] = 1.07
     return (
-        ggplot(frame, aes("model", "lrp_robustness", fill="attack"))
-        + geom_boxplot(position=position_dodge(width=0.8), width=0.7, outlier_size=0.5)
+        ggplot(frame.dropna(subset=["lrp_robustness"]), aes("model", "lrp_robustness"))
+        + geom_boxplot(aes(fill="attack"), position=position_dodge(width=0.8), width=0.7,
+                       outlier_size=0.5)  # fmt: skip
+        + geom_text(undefined, aes("model", "y", label="label"), size=6, color="#555555")
         + facet_grid("layer_name ~ panel_k")
-        + scale_y_continuous(limits=(0, 1))
+        + scale_y_continuous(limits=(0, 1.1), breaks=[0, 0.25, 0.5, 0.75, 1])
         + scale_fill_manual(values=ATTACK_COLOURS)
         + labs(x="", y="LRP robustness (top-k overlap)", fill="attack", title=title)
         + theme_bw()

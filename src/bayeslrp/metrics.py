@@ -9,12 +9,6 @@ import torch
 TOPK_MODES = ("signed", "absolute", "split")
 
 
-def _descending(values: torch.Tensor, k: int) -> torch.Tensor:
-    # A stable sort: equal values rank the same way on every run (the indices are only
-    # used for pictures; scores use `topk_membership`, which does not depend on the order).
-    return torch.sort(values, dim=1, descending=True, stable=True).indices[:, :k]
-
-
 def _halves(k: int, mode: str) -> list[tuple[int, int]]:
     """(sign, size) of the parts of a top-k set: the k largest values of sign * heatmap."""
     if mode == "signed":
@@ -71,20 +65,6 @@ def topk_membership(heatmaps: torch.Tensor, k: int, mode: str = "signed") -> tor
         slots = size - above.sum(1, keepdim=True)
         total += above.double() + tied.double() * slots / tied.sum(1, keepdim=True)
     return total
-
-
-def topk_indices(heatmaps: torch.Tensor, k: int, mode: str = "signed") -> torch.Tensor:
-    """Indices of the k top-ranked pixels per heatmap, [N, k], ties broken by pixel index
-    (for drawing a top-k mask; robustness scores use `topk_membership`).
-
-    signed = the k largest relevance values; absolute = the k largest |relevance|;
-    split = the k // 2 largest and the k - k // 2 most negative values (the study's
-    reference code).
-    """
-    flat = heatmaps.flatten(1)
-    _check_k(flat, k)
-    return torch.cat([_descending(_ranked(flat, sign), size) for sign, size in _halves(k, mode)],
-                     dim=1)  # fmt: skip
 
 
 def all_zero(heatmaps: torch.Tensor) -> torch.Tensor:
