@@ -167,9 +167,9 @@ def for_job(value, wildcards):
     return value
 
 
-def epochs(section):
-    """Epochs of `section` (det or vi) for a job."""
-    return lambda wildcards: for_job(config[section]["epochs"], wildcards)
+def per_job(section, key):
+    """`config[section][key]` (e.g. det/vi epochs, vi lr) for a job."""
+    return lambda wildcards: for_job(config[section][key], wildcards)
 
 
 def hmc_start_weights(wildcards):

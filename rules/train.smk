@@ -19,7 +19,7 @@ rule train_deterministic:
         runtime=60,
     params:
         hidden=hidden,
-        epochs=epochs("det"),
+        epochs=per_job("det", "epochs"),
         lr=config["det"]["lr"],
         batch_size=config["det"]["batch_size"],
         train_size=config["det"]["train_size"],
@@ -49,8 +49,8 @@ rule fit_vi:
         runtime=120,
     params:
         hidden=hidden,
-        epochs=epochs("vi"),
-        lr=config["vi"]["lr"],
+        epochs=per_job("vi", "epochs"),
+        lr=per_job("vi", "lr"),
         batch_size=config["vi"]["batch_size"],
         num_particles=config["vi"]["num_particles"],
         init_scale=config["vi"]["init_scale"],

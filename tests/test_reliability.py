@@ -90,3 +90,13 @@ def test_a_failing_writer_leaves_nothing_behind(tmp_path):
     save_tensors({"x": torch.ones(2)}, target)
     assert [p.name for p in tmp_path.iterdir()] == ["out.pt"]
     assert torch.load(target, weights_only=True)["x"].sum() == 2
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_artifacts_get_the_mode_the_umask_allows(tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        save_tensors({"x": torch.zeros(1)}, tmp_path / "a.pt")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "a.pt").stat().st_mode & 0o777 == mode

@@ -106,7 +106,7 @@ def test_claims_and_summary_tables(smoke_run):
     claims = pd.read_csv(tables / "claims.csv")
     design = ["claim", "statement", "statistic", "value", "ci_low", "ci_high", "n_seeds", "verdict"]
     assert list(claims.columns[: len(design)]) == design
-    assert claims["claim"].tolist() == ["C1", "C2", "C3", "C4", "C5"]
+    assert claims["claim"].tolist() == ["C1", "C2", "C3", "C4", "C5a", "C5b"]
     assert claims["verdict"].isin(["supported", "not supported", "inconclusive"]).all()
     defined = claims.dropna(subset=["value"])
     assert len(defined) >= 4  # C1 may be undefined if every attack succeeded
@@ -116,6 +116,7 @@ def test_claims_and_summary_tables(smoke_run):
     assert set(summary["subset"]) == {"all", "perturbed", "attack_failed"}
     full = summary[(summary["subset"] == "all") & (summary["metric"] == "lrp_robustness")]
     assert (full["count"] + full["nan_count"] == 20).all()  # one seed x 20 points per group
+    assert (full["undefined_fraction"] == full["nan_count"] / 20).all()
     assert ((full["q25"] <= full["median"]) & (full["median"] <= full["q75"])).all()
 
 
@@ -126,13 +127,22 @@ def test_report_holds_every_figure_and_table_and_opens_with_the_verdicts(smoke_r
         "claims_breakdown.csv", "robustness_summary.csv", "accuracy.csv",
     ]:  # fmt: skip
         assert name in report, name
-    assert "Verdicts on the study" in report
+    assert "Verdicts on the study" in report and "(nan)" not in report
     claims = pd.read_csv(smoke_run / "results/tables/claims.csv")
     for statement in claims["statement"]:
         assert statement.split(";")[0] in report
     settings = pd.read_csv(smoke_run / "results/tables/settings.csv").set_index("setting")
     assert settings.loc["hidden.mnist", "this_run"] == "16"
     assert settings.loc["hidden.mnist", "paper"] == "512"
+
+
+def test_attack_artifacts_say_how_the_attack_moved(smoke_run):
+    attack = torch.load(smoke_run / "results/attacks/mnist/fc_det/seed0/pgd_samples1.pt",
+                        weights_only=True)  # fmt: skip
+    assert {"start", "moved", "zero_gradient_start", "zero_gradient_last"} <= set(attack)
+    assert attack["moved"].dtype == torch.bool and attack["moved"].shape == (20,)
+    attacks = pd.read_csv(smoke_run / "results/tables/attacks.csv")
+    assert attacks["zero_gradient_start_fraction"].between(0, 1).all()
 
 
 def test_second_run_has_nothing_to_do(smoke_run):
