@@ -99,7 +99,8 @@ def test_baselines_have_the_documented_behaviour():
     # an unchanged input: the input and gradient x input baselines are perfectly robust ...
     for name in ("input", "gradient_x_input"):
         assert lrp_robustness(*heat[name], 100).eq(1.0).all(), name
-    # ... and random heatmaps overlap by chance, k / 784 on average
+    # ... and random heatmaps overlap by chance, k / 784 on average (hypergeometric: std of
+    # one point's overlap 0.031, of the mean over 200 points 0.0022; 0.02 is 9 errors)
     chance = lrp_robustness(*heat["random"], 100).mean().item()
     assert abs(chance - 100 / 784) < 0.02
 
