@@ -96,10 +96,13 @@ def project_path(path):
 def package_modules(*names):
     """Package modules a rule depends on, so that editing one reruns exactly that rule.
 
-    `models` re-exports `architectures`, so it brings that module along.
+    `models` re-exports `architectures`, so it brings that module along; every script
+    logs and seeds through `runtime`, so it is always included. tests/test_rule_modules.py
+    checks each rule's list against its script's imports.
     """
     if "models" in names:
         names = (*names, "architectures")
+    names = dict.fromkeys((*names, "runtime"))  # ordered, without duplicates
     return [str(PACKAGE / f"{name}.py") for name in names]
 
 

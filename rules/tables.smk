@@ -56,7 +56,7 @@ rule build_tables:
             "results/robustness/{dataset}/{model}/seed{seed}_baselines.csv"
         ),
         sources=expand("results/data/{dataset}/source.json", dataset=config["datasets"]),
-        code=package_modules("tables", "io"),
+        code=package_modules("tables", "models", "io"),
     output:
         robustness=report(
             "results/tables/robustness.csv",
