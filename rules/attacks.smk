@@ -21,7 +21,6 @@ rule generate_attack:
         settings=lambda w: canonical(config["attacks"][w.attack]),
         bayes=config["attacks"]["bayes"],
         loss=config["attacks"]["loss"],
-        chunk=config["attacks"]["chunk"],
         device=config["device"],
     script:
         "../workflow_scripts/generate_attack.py"

@@ -131,8 +131,9 @@ def canonical(settings):
 
 
 def lrp_settings(wildcards):
-    """The LRP keys a heatmap depends on (not topk: that only affects the tables)."""
-    keys = ("epsilon", "inner_start", "backend", "chunk", "target")
+    """The LRP keys a heatmap depends on (not topk: that only affects the tables; not the
+    speed settings backend and chunk, which the scripts read with execution_setting)."""
+    keys = ("epsilon", "inner_start", "target")
     return {k: config["lrp"][k] for k in keys}
 
 

@@ -34,7 +34,6 @@ rule compute_robustness:
         topk=config["lrp"]["topk"],
         topk_mode=config["lrp"]["topk_mode"],
         loss=config["attacks"]["loss"],
-        chunk=config["attacks"]["chunk"],
     script:
         "../workflow_scripts/compute_robustness.py"
 

@@ -104,7 +104,7 @@ rule run_hmc:
         runtime=600,
     params:
         hidden=hidden,
-        hmc=canonical(config["hmc"]),
+        hmc=canonical({k: v for k, v in config["hmc"].items() if k != "log_every"}),
         device=config["device"],
     script:
         "../workflow_scripts/run_hmc.py"

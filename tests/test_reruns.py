@@ -69,3 +69,14 @@ def test_adding_a_seed_adds_jobs_without_touching_existing_ones(smoke_run, tmp_p
     per_model = [(rule, out) for rule, out in jobs if rule not in AGGREGATES]
     assert len(per_model) > 20
     assert all("seed1" in out for _, out in per_model), per_model[:3]
+
+
+def test_speed_and_progress_settings_rerun_nothing(smoke_run, tmp_path):
+    def edit(config):
+        config["lrp"].update(chunk=1, backend="captum")
+        config["attacks"]["chunk"] = 3
+        config["hmc"]["log_every"] = 1
+
+    jobs = planned(smoke_run, changed_config(tmp_path, edit))
+    # only the settings table (it lists every setting) and what shows it
+    assert {rule for rule, _ in jobs} <= {"describe_settings", "all"}, jobs

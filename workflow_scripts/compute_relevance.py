@@ -7,7 +7,7 @@ from bayeslrp.lrp import bayesian_relevance, sample_relevance
 from bayeslrp.metrics import mean_sample_robustness
 from bayeslrp.models import build_model, output_layer, split_model_name
 from bayeslrp.posterior import check_posterior, predict_proba, take
-from bayeslrp.runtime import configure_logging, resolve_device, set_threads
+from bayeslrp.runtime import configure_logging, execution_setting, resolve_device, set_threads
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = configure_logging(snakemake)
@@ -17,7 +17,8 @@ device = resolve_device(p.device)
 arch, _ = split_model_name(w.model)
 layer, n = int(w.layer), int(w.n)
 lrp = {"epsilon": p.lrp["epsilon"], "inner_start": p.lrp["inner_start"],
-       "chunk": p.lrp["chunk"], "backend": p.lrp["backend"]}  # fmt: skip
+       "chunk": execution_setting(snakemake, "lrp", "chunk"),
+       "backend": execution_setting(snakemake, "lrp", "backend")}  # fmt: skip
 
 model = build_model(arch, p.hidden).to(device)
 posterior = io.load_tensors(snakemake.input.weights)

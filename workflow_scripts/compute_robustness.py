@@ -9,7 +9,7 @@ from bayeslrp.diagnostics import gradient_masking, weight_magnitude
 from bayeslrp.metrics import topk_defined
 from bayeslrp.models import build_model, output_layer, split_model_name
 from bayeslrp.posterior import check_posterior, predict_proba, take
-from bayeslrp.runtime import configure_logging
+from bayeslrp.runtime import configure_logging, execution_setting
 from bayeslrp.tables import attack_summary, robustness_rows
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
@@ -38,7 +38,11 @@ for run, attack_path, relevance_path in zip(
         p_adv = predict_proba(model, weights, attack["adversarial"])
         predictions[run["attack"], run["n"]] = p_clean, p_adv
         row = attack_summary(keys, x, attack, labels, p_clean, p_adv)
-        row.update(gradient_masking(model, weights, x, labels, p.loss, p.chunk))
+        row.update(
+            gradient_masking(
+                model, weights, x, labels, p.loss, execution_setting(snakemake, "attacks", "chunk")
+            )
+        )
         attack_rows.append(row)
         baselines = baseline_heatmaps(model, weights, x, attack["adversarial"],
                                       p_clean.argmax(1), p_adv.argmax(1), generator)  # fmt: skip

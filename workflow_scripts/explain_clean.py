@@ -4,7 +4,7 @@ from bayeslrp import io
 from bayeslrp.lrp import bayesian_relevance
 from bayeslrp.models import build_model, output_layer, split_model_name
 from bayeslrp.posterior import check_posterior, predict_proba_prefixes, take
-from bayeslrp.runtime import configure_logging, resolve_device, set_threads
+from bayeslrp.runtime import configure_logging, execution_setting, resolve_device, set_threads
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = configure_logging(snakemake)
@@ -29,7 +29,8 @@ if layer == output_layer(arch) and p.lrp["target"] == "ensemble":
     }
 heatmaps = bayesian_relevance(
     model, weights, x, layer, ns, targets, epsilon=p.lrp["epsilon"],
-    inner_start=p.lrp["inner_start"], chunk=p.lrp["chunk"], backend=p.lrp["backend"],
+    inner_start=p.lrp["inner_start"], chunk=execution_setting(snakemake, "lrp", "chunk"),
+    backend=execution_setting(snakemake, "lrp", "backend"),
 )  # fmt: skip
 log.info("clean heatmaps at layer %d for n in %s, %d points", layer, ns, len(x))
 io.save_tensors({f"samples{n}": heat.cpu() for n, heat in heatmaps.items()}, snakemake.output[0])

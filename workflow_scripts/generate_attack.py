@@ -6,7 +6,13 @@ from bayeslrp import io
 from bayeslrp.attacks import run_attack
 from bayeslrp.models import build_model, split_model_name
 from bayeslrp.posterior import check_posterior, take
-from bayeslrp.runtime import configure_logging, resolve_device, seed_everything, set_threads
+from bayeslrp.runtime import (
+    configure_logging,
+    execution_setting,
+    resolve_device,
+    seed_everything,
+    set_threads,
+)
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = configure_logging(snakemake)
@@ -30,7 +36,8 @@ log.info(
 generator = torch.Generator().manual_seed(int(w.seed))
 result = run_attack(
     model, weights, points["images"].to(device), points["labels"].to(device),
-    attack=w.attack, bayes=p.bayes, loss=p.loss, chunk=p.chunk, generator=generator, log=log,
+    attack=w.attack, bayes=p.bayes, loss=p.loss, generator=generator, log=log,
+    chunk=execution_setting(snakemake, "attacks", "chunk"),
     **settings,
 )  # fmt: skip
 result = {key: value.cpu() for key, value in result.items()}

@@ -7,7 +7,13 @@ from bayeslrp.data import training_subset
 from bayeslrp.hmc import run_hmc, run_hmc_per_batch
 from bayeslrp.models import build_model
 from bayeslrp.posterior import drop_invalid_samples, sample_std, std_by_layer
-from bayeslrp.runtime import configure_logging, resolve_device, seed_everything, set_threads
+from bayeslrp.runtime import (
+    configure_logging,
+    execution_setting,
+    resolve_device,
+    seed_everything,
+    set_threads,
+)
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = configure_logging(snakemake)
@@ -30,7 +36,7 @@ settings = dict(
     warmup=h["warmup"], thinning=h["thinning"], kernel=h["kernel"],
     max_tree_depth=h["max_tree_depth"], num_steps=h["num_steps"], step_size=h["step_size"],
     target_accept=h["target_accept"], prior_scale=h["prior_scale"], init=h["init"],
-    log_every=h["log_every"], init_weights=init_weights,
+    log_every=execution_setting(snakemake, "hmc", "log_every"), init_weights=init_weights,
 )  # fmt: skip
 start = time.perf_counter()
 if h["protocol"] == "per_batch":
