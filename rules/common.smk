@@ -20,7 +20,13 @@ os.environ.update(
     )
 )
 
-from bayeslrp.architectures import LEARNABLE_LAYERS, output_layer, split_model_name
+from bayeslrp.architectures import (
+    ARCHITECTURES,
+    LEARNABLE_LAYERS,
+    output_layer,
+    split_model_name,
+)
+from bayeslrp.names import ATTACKS, DATASETS, INFERENCES, alternatives
 
 
 def check_config(config):
@@ -78,11 +84,11 @@ def check_config(config):
 
 
 wildcard_constraints:
-    dataset="mnist|fashion_mnist",
-    arch="fc|conv",
-    model="(fc|conv)_(det|vi|hmc)",
+    dataset=alternatives(DATASETS),
+    arch=alternatives(ARCHITECTURES),
+    model=f"({alternatives(ARCHITECTURES)})_({alternatives(INFERENCES)})",
     seed=r"\d+",
-    attack="fgsm|pgd",
+    attack=alternatives(ATTACKS),
     n=r"\d+",
     layer=r"\d+",
     variant="[A-Za-z0-9_]+",

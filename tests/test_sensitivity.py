@@ -20,6 +20,8 @@ REFERENCE_LIKE = {
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, tiny_config):
     config = yaml.safe_load(tiny_config.read_text())
+    # the noise control rides along: a registered method runs with no rule edited
+    config["attacks"]["names"] = ["fgsm", "noise"]
     # The default config's scale is overridden key by key (presets merge, they cannot delete).
     scale = {"datasets": config["datasets"], "seeds": config["seeds"],
              "data": {"n_test_points": 20}, "vi": {"train_size": 2000}}  # fmt: skip
@@ -44,6 +46,19 @@ def test_the_report_builds_with_the_sensitivity_study(study):
     report = study / "results/report.html"
     assert report.stat().st_size > 100_000
     assert "sensitivity" in report.read_text(errors="replace")
+
+
+def test_the_noise_control_runs_through_the_workflow_and_stays_out_of_the_claims(study):
+    robustness = pd.read_csv(study / "results/tables/robustness.csv")
+    assert set(robustness["attack"]) == {"fgsm", "noise"}
+    noise = robustness[robustness["attack"] == "noise"]
+    assert noise["perturbed"].all() and noise["lrp_robustness"].notna().any()
+    attacks = pd.read_csv(study / "results/tables/attacks.csv").set_index("attack")
+    assert (attacks.loc["noise", "zero_gradient_start_fraction"] == 0).all()
+    claims = pd.read_csv(study / "results/tables/claims.csv").set_index("claim")
+    # C1 counts deterministic rows of real attacks only: the fgsm rows
+    fgsm_det = robustness.query("attack == 'fgsm' and inference == 'det' and k == 10")
+    assert claims.loc["C1", "n_rows"] == (~fgsm_det["attack_success"]).sum()
 
 
 def test_every_variant_reports_every_claim(study):

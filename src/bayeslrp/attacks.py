@@ -12,9 +12,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from bayeslrp.noise import noise_attack
 from bayeslrp.posterior import num_samples, stacked_logits
 
-ATTACKS = ("fgsm", "pgd")
 BAYES_MODES = ("expected_gradient", "mean_adversarial")
 LOSSES = ("cross_entropy", "logit_margin")
 
@@ -108,7 +108,7 @@ def _zero(grad: torch.Tensor, per_sample: bool) -> torch.Tensor:
     return zero.all(0) if per_sample else zero
 
 
-def attack_batch(
+def gradient_attack(
     model: nn.Module,
     posterior: dict[str, torch.Tensor],
     x: torch.Tensor,
@@ -138,7 +138,7 @@ def attack_batch(
     if attack == "fgsm":
         steps, step_size, random_start = 1, epsilon, False
     elif attack != "pgd":
-        raise ValueError(f"unknown attack {attack!r}; choose from {ATTACKS}")
+        raise ValueError(f"unknown gradient attack {attack!r}; choose from fgsm, pgd")
     if bayes not in BAYES_MODES:
         raise ValueError(f"unknown attacks.bayes {bayes!r}; choose from {BAYES_MODES}")
     per_sample = bayes == "mean_adversarial" and num_samples(posterior) > 1
@@ -160,6 +160,24 @@ def attack_batch(
         x_adv, start = project(x_adv.mean(0), x, epsilon), project(start.mean(0), x, epsilon)
     return {"adversarial": x_adv, "start": start, "moved": moved,
             "zero_gradient_start": zero_start, "zero_gradient_last": zero_last}  # fmt: skip
+
+
+# name -> function(model, posterior, x, y, *, generator, <shared and own settings>) of one
+# batch, returning `adversarial`, `start`, `moved`, `zero_gradient_start` and
+# `zero_gradient_last` (see `gradient_attack`). A new attack is a module, an entry here and
+# in names.ATTACKS, and a settings block in the schema (attacks.<name>).
+REGISTRY = {
+    "fgsm": lambda *args, **settings: gradient_attack(*args, attack="fgsm", **settings),
+    "pgd": lambda *args, **settings: gradient_attack(*args, attack="pgd", **settings),
+    "noise": noise_attack,
+}
+
+
+def attack_batch(model, posterior, x, y, *, attack: str, **settings) -> dict[str, torch.Tensor]:
+    """One batch of the registered attack `attack`."""
+    if attack not in REGISTRY:
+        raise ValueError(f"unknown attack {attack!r}; choose from {tuple(REGISTRY)}")
+    return REGISTRY[attack](model, posterior, x, y, **settings)
 
 
 def run_attack(

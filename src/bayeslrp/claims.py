@@ -29,6 +29,7 @@ import pandas as pd
 from scipy.stats import rankdata, wilcoxon
 
 from bayeslrp.models import LEARNABLE_LAYERS, output_layer
+from bayeslrp.names import CONTROL_ATTACKS
 
 VERDICTS = ("supported", "not supported", "inconclusive")
 SIDES = ("above", "below", "within")
@@ -360,8 +361,10 @@ def evaluate_claims(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
     """One row per claim (CLAIM_COLUMNS) for the robustness rows in `frame`.
 
     `settings` is the config's `claims` section (k, k_correlation, thresholds, confidence,
-    bootstrap, bootstrap_seed).
+    bootstrap, bootstrap_seed). Control perturbations (names.CONTROL_ATTACKS, e.g. noise)
+    are not attacks and are left out.
     """
+    frame = frame[~frame["attack"].isin(CONTROL_ATTACKS)]
     rng = np.random.default_rng(settings["bootstrap_seed"])
     rows_out = [evaluate_claim(c, c.select(frame, settings), frame, settings, rng)
                 for c in CLAIMS]  # fmt: skip
@@ -373,6 +376,7 @@ def claims_by_n(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
     "especially as the number of samples increases"), one row per n."""
     rng = np.random.default_rng(settings["bootstrap_seed"])
     claim = next(c for c in CLAIMS if c.name == "C5a")
+    frame = frame[~frame["attack"].isin(CONTROL_ATTACKS)]
     rows = _c5_rows(frame, settings)
     rows = rows[rows["inference"] != "det"]
     table = [

@@ -41,11 +41,14 @@ from plotnine import (
     theme_bw,
 )
 
+from bayeslrp import names
 from bayeslrp.io import atomic_path
 from bayeslrp.metrics import topk_membership
 from bayeslrp.models import output_layer
 
-ATTACK_COLOURS = {"fgsm": "#4c9be8", "pgd": "#e8804c"}
+# One colour per registered attack, in names.ATTACKS order, so a new attack needs no edit here.
+PALETTE = ("#4c9be8", "#e8804c", "#7f7f7f", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#bcbd22")
+ATTACK_COLOURS = dict(zip(names.ATTACKS, PALETTE, strict=False))
 VERDICT_COLOURS = {"supported": "#2b8a3e", "not supported": "#c92a2a", "inconclusive": "#868e96"}
 BLANK = "#f1f3f5"
 

@@ -1,0 +1,20 @@
+"""Names of the methods on each science axis, without importing torch.
+
+The schema's enums, the workflow's wildcard constraints and the registries (attacks.py's
+REGISTRY, ...) must list the same names; tests/test_names.py checks that they do. Snakemake
+reads this module while it builds the DAG, so it must stay torch-free.
+"""
+
+from __future__ import annotations
+
+DATASETS = ("mnist", "fashion_mnist")
+INFERENCES = ("det", "vi", "hmc")
+# Adversarial attacks, and controls: perturbations that do not attack (a reference point
+# for the masking checks, left out of the study's claims).
+ATTACKS = ("fgsm", "pgd", "noise")
+CONTROL_ATTACKS = ("noise",)
+
+
+def alternatives(names) -> str:
+    """A regular expression matching exactly one of `names` (a wildcard constraint)."""
+    return "|".join(names)
