@@ -194,7 +194,7 @@ rule write_summary:
         attacks=rules.build_tables.output.attacks,
         sensitivity=sensitivity_outputs("table"),
         description=project_path("report/workflow.rst"),
-        code=package_modules("claims", "io"),
+        code=package_modules("summary_text", "claims", "io"),
     output:
         summary="results/report/summary.rst",
     log:

@@ -10,10 +10,10 @@ from bayeslrp.claims import (
     claims_breakdown,
     claims_table,
     evaluate_claims,
-    summary_page,
     verdict,
 )
 from bayeslrp.models import LEARNABLE_LAYERS, output_layer
+from bayeslrp.summary_text import summary_page
 from bayeslrp.tables import robustness_summary
 
 SETTINGS = {"k": 10, "k_correlation": 100, "c1_max": 0.5, "c2_min": 0.8, "c3_min": 0.0,

@@ -5,8 +5,8 @@ from pathlib import Path
 import pandas as pd
 
 from bayeslrp import io
-from bayeslrp.claims import summary_page
 from bayeslrp.runtime import configure_logging
+from bayeslrp.summary_text import summary_page
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = configure_logging(snakemake)
