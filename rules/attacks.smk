@@ -4,7 +4,7 @@ rule generate_attack:
         weights=posterior_for,
         code=package_modules("attacks", "models", "posterior", "io", "runtime"),
     output:
-        adversarial="results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}.pt",
+        adversarial=PATHS["attacks"],
     log:
         "logs/generate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.log",
     benchmark:

@@ -31,7 +31,7 @@ rule select_test_points:
         test=rules.download_dataset.output.test,
         code=package_modules("data", "io"),
     output:
-        points="results/data/{dataset}/test_points.pt",
+        points=PATHS["points"],
     log:
         "logs/select_test_points/{dataset}.log",
     conda:

@@ -34,7 +34,7 @@ rule compute_relevance:
             "lrp", "models", "posterior", "io", "runtime", *sample_robustness_modules()
         ),
     output:
-        relevance="results/relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.pt",
+        relevance=PATHS["relevance"],
     log:
         "logs/compute_relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.log",
     benchmark:

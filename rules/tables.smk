@@ -1,7 +1,7 @@
 rule compute_robustness:
     input:
         points=rules.select_test_points.output.points,
-        weights="results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
+        weights=PATHS["posterior"],
         attacks=evaluation_inputs("attacks"),
         relevance=evaluation_inputs("relevance"),
         code=package_modules(
@@ -45,9 +45,7 @@ rule build_tables:
             "results/robustness/{dataset}/{model}/seed{seed}_attacks.csv"
         ),
         accuracy=run_outputs("results/accuracy/{dataset}/{model}/seed{seed}.csv"),
-        fits=run_outputs(
-            "results/posterior/{dataset}/{model}/seed{seed}/fit_summary.json"
-        ),
+        fits=run_outputs(PATHS["fit_summary"]),
         weights=run_outputs(
             "results/robustness/{dataset}/{model}/seed{seed}_weights.csv"
         ),

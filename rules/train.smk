@@ -113,7 +113,7 @@ rule run_hmc:
 rule evaluate_accuracy:
     input:
         test=rules.download_dataset.output.test,
-        weights="results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
+        weights=PATHS["posterior"],
         code=package_modules("models", "posterior", "data", "io", "runtime"),
     output:
         accuracy="results/accuracy/{dataset}/{model}/seed{seed}.csv",

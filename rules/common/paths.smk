@@ -1,0 +1,8 @@
+# Artifact paths, defined once: rules, input functions and figures format these.
+PATHS = {
+    "points": "results/data/{dataset}/test_points.pt",
+    "posterior": "results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
+    "fit_summary": "results/posterior/{dataset}/{model}/seed{seed}/fit_summary.json",
+    "attacks": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}.pt",
+    "relevance": "results/relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.pt",
+}

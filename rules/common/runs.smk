@@ -1,0 +1,185 @@
+# Which runs exist: models, sample counts, layers, evaluation runs, figure examples and the
+# sensitivity variants, all derived from the config.
+
+
+def n_samples(model):
+    """Posterior sample counts at which a model is evaluated; det nets have one sample."""
+    return [1] if model.endswith("_det") else sorted(config["n_samples"])
+
+
+def explained_layers(model):
+    """Layers whose units are explained: the output layer, or every learnable layer."""
+    arch, _ = split_model_name(model)
+    if config["lrp"]["layers"] == "all":
+        return list(LEARNABLE_LAYERS[arch])
+    return [output_layer(arch)]
+
+
+def model_runs():
+    """(dataset, model, seed) of every trained model."""
+    return [
+        dict(dataset=d, model=m, seed=s)
+        for d in config["datasets"]
+        for m in config["models"]
+        for s in config["seeds"]
+    ]
+
+
+def evaluation_runs(model):
+    """(attack, n, layer) of every relevance artifact of one model."""
+    return [
+        dict(attack=a, n=n, layer=layer)
+        for a in config["attacks"]["names"]
+        for n in n_samples(model)
+        for layer in explained_layers(model)
+    ]
+
+
+def run_outputs(pattern):
+    return [pattern.format(**run) for run in model_runs()]
+
+
+def evaluation_inputs(kind):
+    """Attack or relevance artifacts of one model, in the order of `evaluation_runs`."""
+    pattern = PATHS[kind]
+
+    def inputs(w):
+        return [pattern.format(**w, **run) for run in evaluation_runs(w.model)]
+
+    return inputs
+
+
+def posterior_for(wildcards):
+    """The model's weights, after checking the job's n and layer wildcards against it.
+
+    A hand-typed target such as `..._samples500_layer2.pt` fails here, while the DAG is
+    built, with a message naming the problem, instead of deep inside a job.
+    """
+    if "n" in wildcards.keys() and int(wildcards.n) not in n_samples(wildcards.model):
+        raise ValueError(
+            f"{wildcards.model} is evaluated with n_samples in {n_samples(wildcards.model)}, "
+            f"not {wildcards.n}; add {wildcards.n} to n_samples in the config "
+            f"(deterministic nets have n = 1)"
+        )
+    if "layer" in wildcards.keys():
+        arch, _ = split_model_name(wildcards.model)
+        if int(wildcards.layer) not in LEARNABLE_LAYERS[arch]:
+            raise ValueError(
+                f"layer {wildcards.layer} is not a learnable layer of {arch}; "
+                f"choose one of {LEARNABLE_LAYERS[arch]}"
+            )
+    return PATHS["posterior"].format(**wildcards)
+
+
+# --- figures ---------------------------------------------------------------------------
+
+
+def bayes_models():
+    return [m for m in config["models"] if not m.endswith("_det")]
+
+
+def figure_models():
+    """(dataset, model) of the per-model figures (Figs 4-9): each Bayesian net beside the
+    deterministic net of its architecture, or each deterministic net in a det-only run.
+    """
+    shown = bayes_models() or config["models"]
+    return [dict(dataset=d, model=m) for d in config["datasets"] for m in shown]
+
+
+def example_models():
+    """The nets of the heatmap figures: a deterministic and a Bayesian net of the same
+    architecture (the paper's pairs, HMC first), else whatever the run has."""
+    for bayes in ("fc_hmc", "conv_vi", "fc_vi", "conv_hmc"):
+        det = bayes.split("_")[0] + "_det"
+        if bayes in config["models"] and det in config["models"]:
+            return [det, bayes]
+    return config["models"][:2]
+
+
+def example_dataset():
+    """The dataset of Figs 2 and 3 (Fashion-MNIST, as in the paper, when it is run)."""
+    return (
+        "fashion_mnist"
+        if "fashion_mnist" in config["datasets"]
+        else config["datasets"][0]
+    )
+
+
+def heatmap_examples():
+    """Artifacts the heatmap figures read: FGSM (else the first attack) at the largest n,
+    first seed; every explained layer of the first net on the example dataset."""
+    attack = (
+        "fgsm"
+        if "fgsm" in config["attacks"]["names"]
+        else config["attacks"]["names"][0]
+    )
+    examples = []
+    for dataset in config["datasets"]:
+        for position, model in enumerate(example_models()):
+            arch, _ = split_model_name(model)
+            layers = [output_layer(arch)]
+            if position == 0 and dataset == example_dataset():
+                layers = explained_layers(model)
+            for layer in layers:
+                run = dict(dataset=dataset, model=model, seed=config["seeds"][0],
+                           attack=attack, n=max(n_samples(model)), layer=layer)  # fmt: skip
+                examples.append(run)
+    return examples
+
+
+def heatmap_inputs(kind):
+    return [PATHS[kind].format(**run) for run in heatmap_examples()]
+
+
+def figure_columns():
+    """figure_models() as columns, for expand(..., zip, ...)."""
+    runs = figure_models()
+    return {
+        "dataset": [r["dataset"] for r in runs],
+        "model": [r["model"] for r in runs],
+    }
+
+
+# --- sensitivity study -------------------------------------------------------------------
+
+
+def merged(base, overrides):
+    """`base` with `overrides` applied key by key at every level (as Snakemake merges
+    --configfile presets)."""
+    out = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def variant_settings(name):
+    """The complete config of one sensitivity variant (without a sensitivity study)."""
+    study = config["sensitivity"]
+    base = {k: v for k, v in config.items() if k != "sensitivity"}
+    return canonical(merged(merged(base, study["scale"]), study["catalogue"][name]))
+
+
+def variant_config(wildcards):
+    return variant_settings(wildcards.variant)
+
+
+def sensitivity_variants():
+    return sorted(config["sensitivity"]["variants"])
+
+
+def variant_overrides():
+    catalogue = config["sensitivity"]["catalogue"]
+    return canonical({name: catalogue[name] for name in sensitivity_variants()})
+
+
+def sensitivity_outputs(key):
+    """The sensitivity study's outputs, or nothing when the config has no variants."""
+    if not sensitivity_variants():
+        return []
+    return {
+        "table": "results/tables/sensitivity.csv",
+        "png": "results/figures/sensitivity.png",
+    }[key]

@@ -1,0 +1,71 @@
+# Settings of one job, as the rules' params read them: only the keys a result depends on,
+# in a canonical key order (see `canonical`), per dataset or architecture where given so.
+
+
+def canonical(settings):
+    """`settings` with keys sorted at every level.
+
+    Snakemake compares params as written, so the same values in another key order (a
+    reordered YAML file, a merged preset) would otherwise rerun the rule.
+    """
+    if isinstance(settings, dict):
+        return {key: canonical(settings[key]) for key in sorted(settings)}
+    return settings
+
+
+def lrp_settings(wildcards):
+    """The LRP keys a heatmap depends on (not topk: that only affects the tables; not the
+    speed settings backend and chunk, which the scripts read with execution_setting)."""
+    keys = ("epsilon", "inner_start", "target")
+    return {k: config["lrp"][k] for k in keys}
+
+
+def sample_robustness_settings(wildcards):
+    """Top-k settings, for the relevance rule only where it scores samples one by one.
+
+    With the default mean_heatmap metric a top-k change reruns the tables, not LRP.
+    """
+    if (
+        config["metrics"]["bayes_robustness"] != "mean_of_robustness"
+        or wildcards.n == "1"
+    ):
+        return None
+    return {"topk": config["lrp"]["topk"], "topk_mode": config["lrp"]["topk_mode"]}
+
+
+def sample_robustness_modules():
+    """The metrics module is relevance code only where samples are scored one by one."""
+    if config["metrics"]["bayes_robustness"] == "mean_of_robustness":
+        return ["metrics"]
+    return []
+
+
+def for_job(value, wildcards):
+    """A setting given once, per dataset, or per dataset and architecture, for one job."""
+    if isinstance(value, dict):
+        value = value[wildcards.dataset]
+    if isinstance(value, dict):
+        arch = (
+            wildcards.arch
+            if "arch" in wildcards.keys()
+            else wildcards.model.split("_")[0]
+        )
+        value = value[arch]
+    return value
+
+
+def per_job(section, key):
+    """`config[section][key]` (e.g. det/vi epochs, vi lr) for a job."""
+    return lambda wildcards: for_job(config[section][key], wildcards)
+
+
+def hmc_start_weights(wildcards):
+    """The deterministic net HMC starts from (hmc.init: det_weights), else nothing."""
+    if config["hmc"]["init"] != "det_weights":
+        return []
+    return PATHS["posterior"].format(model=f"{wildcards.arch}_det", **wildcards)
+
+
+def hidden(wildcards):
+    """H of the job's network."""
+    return for_job(config["hidden"], wildcards)
