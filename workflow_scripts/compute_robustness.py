@@ -6,7 +6,6 @@ import torch
 from bayeslrp import io
 from bayeslrp.baselines import baseline_heatmaps
 from bayeslrp.diagnostics import gradient_masking, weight_magnitude
-from bayeslrp.metrics import topk_defined
 from bayeslrp.models import build_model, output_layer, split_model_name
 from bayeslrp.posterior import check_posterior, predict_proba, take
 from bayeslrp.runtime import configure_logging, execution_setting
@@ -59,14 +58,6 @@ for run, attack_path, relevance_path in zip(
     if sample_robustness is not None and heat["topk"].tolist() != list(p.topk):
         raise ValueError(f"{relevance_path} was scored for k in {heat['topk'].tolist()}, "
                          f"not lrp.topk {list(p.topk)}; rerun its rule")  # fmt: skip
-    for k in p.topk:
-        defined = topk_defined(heat["clean"], k, p.topk_mode)
-        defined &= topk_defined(heat["adversarial"], k, p.topk_mode)
-        undefined = (~defined).sum().item()
-        if undefined:
-            log.warning("%s n=%d layer %d k=%d: %d points with fewer than k relevant pixels "
-                        "get NaN robustness", run["attack"], run["n"], run["layer"], k,
-                        undefined)  # fmt: skip
     frames.append(
         robustness_rows(
             {**keys, "layer": run["layer"]},
@@ -81,6 +72,11 @@ for run, attack_path, relevance_path in zip(
             sample_robustness,
         )  # fmt: skip
     )
+    undefined = frames[-1]["lrp_robustness"].isna().groupby(frames[-1]["k"]).sum()
+    for k, count in undefined[undefined > 0].items():
+        log.warning("%s n=%d layer %d k=%d: %d points whose top-k is undefined (fewer than k "
+                    "relevant pixels) get NaN robustness", run["attack"], run["n"],
+                    run["layer"], k, count)  # fmt: skip
 io.save_csv(pd.concat(frames, ignore_index=True), snakemake.output.robustness)
 io.save_csv(pd.DataFrame(attack_rows), snakemake.output.attacks)
 io.save_csv(pd.concat(baseline_frames, ignore_index=True), snakemake.output.baselines)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from bayeslrp.metrics import perturbed
 from bayeslrp.noise import noise_attack
 from bayeslrp.posterior import num_samples, stacked_logits
 
@@ -93,13 +94,11 @@ def project(x_adv: torch.Tensor, x: torch.Tensor, epsilon: float) -> torch.Tenso
     return torch.minimum(torch.maximum(x_adv, x - epsilon), x + epsilon).clamp(0.0, 1.0)
 
 
-MOVE_TOLERANCE = 1e-6  # max |change| below this counts as no move
-
-
 def _moved(x_adv: torch.Tensor, start: torch.Tensor, per_sample: bool) -> torch.Tensor:
     """Inputs whose path left its starting point, [N] bool (per-sample inputs: any sample)."""
-    moved = (x_adv - start).abs().flatten(2 if per_sample else 1).amax(-1) > MOVE_TOLERANCE
-    return moved.any(0) if per_sample else moved
+    if not per_sample:
+        return perturbed(start, x_adv)
+    return perturbed(start.flatten(0, 1), x_adv.flatten(0, 1)).view(x_adv.shape[:2]).any(0)
 
 
 def _zero(grad: torch.Tensor, per_sample: bool) -> torch.Tensor:

@@ -44,6 +44,11 @@ def at_output(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["layer"] == frame["arch"].map(output_layer)]
 
 
+def _attacks_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of real attacks: control perturbations (names.CONTROL_ATTACKS) are left out."""
+    return frame[~frame["attack"].isin(CONTROL_ATTACKS)]
+
+
 def middle_layer(arch: str) -> int:
     """The intermediate layer of the study's figures: the middle learnable layer."""
     layers = LEARNABLE_LAYERS[arch]
@@ -364,7 +369,7 @@ def evaluate_claims(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
     bootstrap, bootstrap_seed). Control perturbations (names.CONTROL_ATTACKS, e.g. noise)
     are not attacks and are left out.
     """
-    frame = frame[~frame["attack"].isin(CONTROL_ATTACKS)]
+    frame = _attacks_only(frame)
     rng = np.random.default_rng(settings["bootstrap_seed"])
     rows_out = [evaluate_claim(c, c.select(frame, settings), frame, settings, rng)
                 for c in CLAIMS]  # fmt: skip
@@ -376,7 +381,7 @@ def claims_by_n(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
     "especially as the number of samples increases"), one row per n."""
     rng = np.random.default_rng(settings["bootstrap_seed"])
     claim = next(c for c in CLAIMS if c.name == "C5a")
-    frame = frame[~frame["attack"].isin(CONTROL_ATTACKS)]
+    frame = _attacks_only(frame)
     rows = _c5_rows(frame, settings)
     rows = rows[rows["inference"] != "det"]
     table = [

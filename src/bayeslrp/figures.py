@@ -43,7 +43,7 @@ from plotnine import (
 
 from bayeslrp import names
 from bayeslrp.io import atomic_path
-from bayeslrp.metrics import topk_membership
+from bayeslrp.metrics import relevant_pixels, topk_membership
 from bayeslrp.models import output_layer
 
 # One colour per registered attack, in names.ATTACKS order, so a new attack needs no edit here.
@@ -113,9 +113,8 @@ def top_pixels(heat: np.ndarray, k: int, mode: str = "signed") -> np.ndarray:
     kind, so a heatmap with fewer than k relevant pixels shows fewer than k, never a zero
     plateau; pixels tied at the k-th value are all shown."""
     flat = torch.from_numpy(heat).reshape(1, -1)
-    member = topk_membership(flat, k, mode)[0] > 0
-    relevant = {"signed": flat[0] > 0, "absolute": flat[0] != 0, "split": flat[0] != 0}[mode]
-    return (member & relevant).numpy().reshape(heat.shape)
+    keep = (topk_membership(flat, k, mode) > 0) & relevant_pixels(flat, mode)
+    return keep[0].numpy().reshape(heat.shape)
 
 
 def panel_tiles(panels: list[dict]) -> pd.DataFrame:

@@ -29,6 +29,16 @@ def _ranked(flat: torch.Tensor, sign: int) -> torch.Tensor:
     return flat.abs() if sign == 0 else sign * flat
 
 
+def relevant_pixels(heatmaps: torch.Tensor, mode: str = "signed") -> torch.Tensor:
+    """Pixels that qualify for a top-k set of `mode`, [N, P] bool: strictly positive for
+    `signed`, nonzero for `absolute` and `split` (positive or negative half)."""
+    flat = heatmaps.flatten(1)
+    relevant = torch.zeros_like(flat, dtype=torch.bool)
+    for sign, _ in _halves(2, mode):  # the signs of the parts, whatever k
+        relevant |= _ranked(flat, sign) > 0
+    return relevant
+
+
 def topk_defined(heatmaps: torch.Tensor, k: int, mode: str = "signed") -> torch.Tensor:
     """Points whose heatmap has at least k pixels that qualify for the top-k, [N] bool.
 
@@ -112,7 +122,8 @@ def mean_sample_robustness(
 
 
 def perturbed(x: torch.Tensor, x_adv: torch.Tensor, tolerance: float = 1e-6) -> torch.Tensor:
-    """Inputs the attack actually moved (max |x_adv - x| above `tolerance`), [N] bool.
+    """Inputs moved from x to x_adv (max |x_adv - x| above `tolerance`), [N] bool; the
+    attacks measure their own movement with it, from their starting point.
 
     A masked gradient leaves the input unchanged, and an unchanged input scores a trivial
     robustness of 1; statistics on perturbed points only are immune to that.

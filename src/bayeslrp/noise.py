@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from bayeslrp.metrics import perturbed
+
 
 def noise_attack(
     model: nn.Module,
@@ -27,7 +29,7 @@ def noise_attack(
     clip); no gradient is taken, so the zero-gradient flags are False."""
     delta = (2 * torch.rand(x.shape, generator=generator, dtype=x.dtype) - 1).to(x.device)
     adversarial = (x + epsilon * delta).clamp(0.0, 1.0)
-    moved = (adversarial - x).flatten(1).abs().amax(1) > 1e-6
+    moved = perturbed(x, adversarial)
     no_gradient = torch.zeros(len(x), dtype=torch.bool, device=x.device)
     return {"adversarial": adversarial, "start": x, "moved": moved,
             "zero_gradient_start": no_gradient, "zero_gradient_last": no_gradient}  # fmt: skip
