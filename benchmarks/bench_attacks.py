@@ -18,6 +18,7 @@ from captum.robust import PGD
 
 from bayeslrp import build_model
 from bayeslrp.attacks import attack
+from bayeslrp.posterior import Posterior
 
 
 def timed(fn):
@@ -55,9 +56,10 @@ def main():
     t_floor = timed(floor) * args.steps
     settings = dict(attack="pgd", epsilon=0.25, steps=args.steps, step_size=0.01,
                     random_start=True, generator=torch.Generator().manual_seed(0))  # fmt: skip
-    attack(model, posterior, x[:50], y[:50], **{**settings, "steps": 1})  # warm up
+    stack = Posterior(model, posterior)
+    attack(stack, x[:50], y[:50], **{**settings, "steps": 1})  # warm up
     t_ours = timed(
-        lambda: attack(model, posterior, x, y, batch_size=args.images, chunk=args.chunk, **settings)
+        lambda: attack(stack, x, y, batch_size=args.images, chunk=args.chunk, **settings)
     )
 
     def naive():

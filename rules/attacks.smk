@@ -24,3 +24,29 @@ rule generate_attack:
         device=config["device"],
     script:
         "../workflow_scripts/generate_attack.py"
+
+
+rule evaluate_attack:
+    input:
+        points=rules.select_test_points.output.points,
+        weights=posterior_for,
+        attack=rules.generate_attack.output.adversarial,
+        code=package_modules("baselines", "diagnostics", "tables", "posterior", "io"),
+    output:
+        evaluation=PATHS["evaluation"],
+        row=PATHS["evaluation_row"],
+    log:
+        "logs/evaluate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.log",
+    benchmark:
+        "benchmarks/evaluate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.tsv"
+    conda:
+        "../envs/explain.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        hidden=hidden,
+        loss=config["attacks"]["loss"],
+    script:
+        "../workflow_scripts/evaluate_attack.py"

@@ -1,3 +1,4 @@
+import ast
 import os
 import sys
 from pathlib import Path
@@ -5,6 +6,14 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+# The LRP section of configs before the explainer registry: say where its keys went.
+if "lrp" in config:
+    raise ValueError(
+        "the config's `lrp` section was split: lrp.epsilon and lrp.backend are now "
+        "explainers.lrp.epsilon and explainers.lrp.backend; lrp.layers, lrp.target, "
+        "lrp.inner_start and lrp.chunk are explainers.layers/target/inner_start/chunk; "
+        "lrp.topk and lrp.topk_mode are metrics.topk and metrics.topk_mode"
+    )
 # Validate first: a bad config stops here with the schema's message, before any job runs.
 validate(config, "../schemas/config.schema.yaml")
 
@@ -26,7 +35,16 @@ from bayeslrp.architectures import (
     output_layer,
     split_model_name,
 )
-from bayeslrp.names import ATTACKS, DATASETS, INFERENCES, alternatives
+from bayeslrp.names import (
+    ATTACKS,
+    BASELINES,
+    DATASETS,
+    EXPLAINER_SPEED_SETTINGS,
+    EXPLAINERS,
+    INFERENCES,
+    STUDY_EXPLAINER,
+    alternatives,
+)
 
 
 wildcard_constraints:
@@ -35,6 +53,7 @@ wildcard_constraints:
     model=f"({alternatives(ARCHITECTURES)})_({alternatives(INFERENCES)})",
     seed=r"\d+",
     attack=alternatives(ATTACKS),
+    explainer=alternatives(EXPLAINERS),
     n=r"\d+",
     layer=r"\d+",
     variant="[A-Za-z0-9_]+",
@@ -45,17 +64,38 @@ def project_path(path):
     return str(PROJECT / path)
 
 
-def package_modules(*names):
-    """Package modules a rule depends on, so that editing one reruns exactly that rule.
+def imported_modules(name):
+    """The bayeslrp modules that module `name` imports directly (read with ast)."""
+    found = set()
+    for node in ast.walk(ast.parse((PACKAGE / f"{name}.py").read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "bayeslrp":
+            found |= {a.name for a in node.names if (PACKAGE / f"{a.name}.py").exists()}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "bayeslrp."
+        ):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {
+                a.name.split(".")[1]
+                for a in node.names
+                if a.name.startswith("bayeslrp.")
+            }
+    return found
 
-    `models` re-exports `architectures`, so it brings that module along; every script
-    logs and seeds through `runtime`, so it is always included. tests/test_rule_modules.py
-    checks each rule's list against its script's imports.
+
+def package_modules(*names):
+    """Package modules a rule depends on, so that editing one reruns exactly that rule —
+    `names` and every module they import, transitively (derived from the imports, so the
+    list cannot drift). Every script logs and seeds through `runtime`, so it is always
+    included. tests/test_rule_modules.py checks each rule's list against its script.
     """
-    if "models" in names:
-        names = (*names, "architectures")
-    names = dict.fromkeys((*names, "runtime"))  # ordered, without duplicates
-    return [str(PACKAGE / f"{name}.py") for name in names]
+    seen, todo = set(), ["runtime", *names]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += sorted(imported_modules(name))
+    return [str(PACKAGE / f"{name}.py") for name in sorted(seen)]
 
 
 include: "common/paths.smk"

@@ -38,8 +38,8 @@ rule plot_heatmaps:
     params:
         examples=heatmap_examples(),
         example_dataset=example_dataset(),
-        k=max(config["lrp"]["topk"]),
-        topk_mode=config["lrp"]["topk_mode"],
+        k=max(config["metrics"]["topk"]),
+        topk_mode=config["metrics"]["topk_mode"],
     script:
         "../workflow_scripts/plot_heatmaps.py"
 
@@ -47,7 +47,7 @@ rule plot_heatmaps:
 rule plot_model_robustness:
     input:
         robustness=rules.build_tables.output.robustness,
-        code=package_modules("figures", "models"),
+        code=package_modules("figures", "tables", "models"),
     output:
         distributions=report(
             "results/figures/lrp_robustness_{dataset}_{model}.png",

@@ -2,13 +2,13 @@ rule explain_clean:
     input:
         points=rules.select_test_points.output.points,
         weights=posterior_for,
-        code=package_modules("lrp", "models", "posterior", "io", "runtime"),
+        code=package_modules("explainers", "io"),
     output:
-        relevance="results/relevance/{dataset}/{model}/seed{seed}/clean_layer{layer}.pt",
+        relevance=PATHS["clean_relevance"],
     log:
-        "logs/explain_clean/{dataset}/{model}/seed{seed}/layer{layer}.log",
+        "logs/explain_clean/{dataset}/{model}/seed{seed}/{explainer}/layer{layer}.log",
     benchmark:
-        "benchmarks/explain_clean/{dataset}/{model}/seed{seed}/layer{layer}.tsv"
+        "benchmarks/explain_clean/{dataset}/{model}/seed{seed}/{explainer}/layer{layer}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: 1
@@ -18,7 +18,7 @@ rule explain_clean:
     params:
         hidden=hidden,
         n_samples=lambda w: n_samples(w.model),
-        lrp=lrp_settings,
+        explainer=explainer_settings,
         device=config["device"],
     script:
         "../workflow_scripts/explain_clean.py"
@@ -30,15 +30,13 @@ rule compute_relevance:
         weights=posterior_for,
         adversarial=rules.generate_attack.output.adversarial,
         clean=rules.explain_clean.output.relevance,
-        code=package_modules(
-            "lrp", "models", "posterior", "io", "runtime", *sample_robustness_modules()
-        ),
+        code=package_modules("explainers", "io", *sample_robustness_modules()),
     output:
         relevance=PATHS["relevance"],
     log:
-        "logs/compute_relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.log",
+        "logs/compute_relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}_samples{n}_layer{layer}.log",
     benchmark:
-        "benchmarks/compute_relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.tsv"
+        "benchmarks/compute_relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}_samples{n}_layer{layer}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: 1
@@ -47,7 +45,7 @@ rule compute_relevance:
         runtime=60,
     params:
         hidden=hidden,
-        lrp=lrp_settings,
+        explainer=explainer_settings,
         sample_robustness=sample_robustness_settings,
         device=config["device"],
     script:

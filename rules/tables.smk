@@ -3,18 +3,10 @@ rule compute_robustness:
         points=rules.select_test_points.output.points,
         weights=PATHS["posterior"],
         attacks=evaluation_inputs("attacks"),
+        evaluations=evaluation_inputs("evaluation"),
+        rows=evaluation_inputs("evaluation_row"),
         relevance=evaluation_inputs("relevance"),
-        code=package_modules(
-            "metrics",
-            "tables",
-            "diagnostics",
-            "baselines",
-            "attacks",
-            "models",
-            "posterior",
-            "io",
-            "runtime",
-        ),
+        code=package_modules("metrics", "tables", "diagnostics", "models", "io"),
     output:
         robustness="results/robustness/{dataset}/{model}/seed{seed}.csv",
         attacks="results/robustness/{dataset}/{model}/seed{seed}_attacks.csv",
@@ -29,11 +21,11 @@ rule compute_robustness:
         mem_mb=3000,
         runtime=10,
     params:
-        hidden=hidden,
+        attack_runs=lambda w: attack_runs(w.model),
         runs=lambda w: evaluation_runs(w.model),
-        topk=config["lrp"]["topk"],
-        topk_mode=config["lrp"]["topk_mode"],
-        loss=config["attacks"]["loss"],
+        baselines=BASELINES,
+        topk=config["metrics"]["topk"],
+        topk_mode=config["metrics"]["topk_mode"],
     script:
         "../workflow_scripts/compute_robustness.py"
 

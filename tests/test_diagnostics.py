@@ -9,7 +9,7 @@ from bayeslrp.attacks import attack, run_attack
 from bayeslrp.baselines import baseline_heatmaps, gradient_x_input
 from bayeslrp.diagnostics import gradient_masking, weight_magnitude
 from bayeslrp.metrics import lrp_robustness, perturbed
-from bayeslrp.posterior import predict_proba
+from bayeslrp.posterior import Posterior
 
 
 def saturated_posterior(samples=3, scale=40.0):
@@ -25,17 +25,17 @@ def test_saturated_net_masks_cross_entropy_but_not_the_logit_margin():
     model = build_model("fc", 16)
     posterior = saturated_posterior()
     x = torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 0.8 + 0.1
-    y = predict_proba(model, posterior, x).argmax(1)  # correctly classified: p(y) == 1.0
+    y = Posterior(model, posterior).predict_proba(x).argmax(1)  # correctly classified: p(y) == 1.0
     settings = {"attack": "fgsm", "epsilon": 0.1}
-    masked = attack(model, posterior, x, y, loss="cross_entropy", **settings)
-    margin = attack(model, posterior, x, y, loss="logit_margin", **settings)
+    masked = attack(Posterior(model, posterior), x, y, loss="cross_entropy", **settings)
+    margin = attack(Posterior(model, posterior), x, y, loss="logit_margin", **settings)
     assert torch.equal(masked, x)  # the cross-entropy gradient underflowed to exactly zero
     assert ((margin - x).flatten(1).abs().amax(1) > 0.05).all()  # every input moved
 
-    flagged = gradient_masking(model, posterior, x, y, loss="cross_entropy")
+    flagged = gradient_masking(Posterior(model, posterior), x, y, loss="cross_entropy")
     assert not perturbed(x, masked).any() and flagged["zero_gradient_fraction"] == 1.0
     assert flagged["saturated_fraction"] == 1.0 and flagged["logit_abs_mean"] > 100
-    clean = gradient_masking(model, posterior, x, y, loss="logit_margin")
+    clean = gradient_masking(Posterior(model, posterior), x, y, loss="logit_margin")
     assert perturbed(x, margin).all() and clean["zero_gradient_fraction"] == 0.0
 
 
@@ -44,8 +44,8 @@ def test_an_ordinary_net_is_not_flagged():
     posterior = saturated_posterior(samples=2, scale=1.0)
     x = torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(1))
     y = torch.arange(30) % 10
-    x_adv = attack(model, posterior, x, y, attack="fgsm", epsilon=0.1)
-    flags = gradient_masking(model, posterior, x, y)
+    x_adv = attack(Posterior(model, posterior), x, y, attack="fgsm", epsilon=0.1)
+    flags = gradient_masking(Posterior(model, posterior), x, y)
     assert perturbed(x, x_adv).all() and flags["zero_gradient_fraction"] == 0.0
     assert flags["saturated_fraction"] < 0.5 and flags["logit_abs_mean"] < 10
 
@@ -64,7 +64,7 @@ def test_logit_margin_fgsm_on_a_linear_model_matches_the_closed_form():
     W = weights["1.weight"][0]
     grad = W[rival] - W[y]  # d (z_rival - z_y) / dx
     expected = (x + 0.2 * grad.sign().view_as(x)).clamp(0, 1)
-    got = attack(model, weights, x, y, attack="fgsm", epsilon=0.2, loss="logit_margin")
+    got = attack(Posterior(model, weights), x, y, attack="fgsm", epsilon=0.2, loss="logit_margin")
     torch.testing.assert_close(got, expected)
 
 
@@ -86,15 +86,16 @@ def test_gradient_x_input_of_a_linear_model_is_weight_times_input():
     x = torch.rand(4, 1, 2, 3, generator=g)
     target = torch.tensor([0, 2, 1, 0])
     expected = weights["1.weight"].mean(0)[target].view_as(x) * x
-    torch.testing.assert_close(gradient_x_input(model, weights, x, target, chunk=1), expected)
+    got = gradient_x_input(Posterior(model, weights), x, target, chunk=1)
+    torch.testing.assert_close(got, expected)
 
 
 def test_baselines_have_the_documented_behaviour():
     model = build_model("fc", 8)
     posterior = saturated_posterior(samples=2, scale=1.0)
     x = torch.rand(200, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-    target = predict_proba(model, posterior, x).argmax(1)
-    heat = baseline_heatmaps(model, posterior, x, x.clone(), target, target,
+    target = Posterior(model, posterior).predict_proba(x).argmax(1)
+    heat = baseline_heatmaps(Posterior(model, posterior), x, x.clone(), target, target,
                              torch.Generator().manual_seed(1))  # fmt: skip
     # an unchanged input: the input and gradient x input baselines are perfectly robust ...
     for name in ("input", "gradient_x_input"):
@@ -109,10 +110,10 @@ def test_pgd_random_start_does_not_hide_a_masked_gradient():
     model = build_model("fc", 16)
     posterior = saturated_posterior()
     x = torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 0.8 + 0.1
-    y = predict_proba(model, posterior, x).argmax(1)
+    y = Posterior(model, posterior).predict_proba(x).argmax(1)
     settings = {"attack": "pgd", "epsilon": 0.1, "steps": 5, "step_size": 0.02,
                 "random_start": True}  # fmt: skip
-    masked = run_attack(model, posterior, x, y, loss="cross_entropy",
+    masked = run_attack(Posterior(model, posterior), x, y, loss="cross_entropy",
                         generator=torch.Generator().manual_seed(0), **settings)  # fmt: skip
     # the random start moved every input away from x ...
     assert perturbed(x, masked["adversarial"]).all()
@@ -120,7 +121,7 @@ def test_pgd_random_start_does_not_hide_a_masked_gradient():
     assert torch.equal(masked["adversarial"], masked["start"])
     assert not masked["moved"].any()
     assert masked["zero_gradient_start"].all() and masked["zero_gradient_last"].all()
-    margin = run_attack(model, posterior, x, y, loss="logit_margin",
+    margin = run_attack(Posterior(model, posterior), x, y, loss="logit_margin",
                         generator=torch.Generator().manual_seed(0), **settings)  # fmt: skip
     assert margin["moved"].all() and not margin["zero_gradient_start"].any()
 
@@ -132,13 +133,15 @@ def test_mean_adversarial_reports_movement_of_the_per_sample_paths():
     settings = {"attack": "pgd", "epsilon": 0.002, "steps": 2, "step_size": 0.001,
                 "random_start": True, "bayes": "mean_adversarial"}  # fmt: skip
     saturated = saturated_posterior(scale=400.0)  # every sample saturated on every point
-    y = predict_proba(model, saturated, x).argmax(1)
-    masked = run_attack(model, saturated, x, y, generator=torch.Generator().manual_seed(0),
+    y = Posterior(model, saturated).predict_proba(x).argmax(1)
+    masked = run_attack(Posterior(model, saturated), x, y,
+                        generator=torch.Generator().manual_seed(0),
                         **settings)  # fmt: skip
     assert not masked["moved"].any() and masked["start"].shape == x.shape
     torch.testing.assert_close(masked["adversarial"], masked["start"])
     ordinary = saturated_posterior(scale=1.0)
-    y = predict_proba(model, ordinary, x).argmax(1)
-    result = run_attack(model, ordinary, x, y, generator=torch.Generator().manual_seed(0),
+    y = Posterior(model, ordinary).predict_proba(x).argmax(1)
+    result = run_attack(Posterior(model, ordinary), x, y,
+                        generator=torch.Generator().manual_seed(0),
                         **settings)  # fmt: skip
     assert result["moved"].all() and not result["zero_gradient_start"].any()

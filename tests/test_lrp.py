@@ -5,8 +5,9 @@ import torch
 from torch import nn
 
 from bayeslrp import build_model
-from bayeslrp.lrp import bayesian_relevance, epsilon_lrp, sample_relevance
-from bayeslrp.posterior import from_state_dict, predict_proba, take
+from bayeslrp.explainers import bayesian_heatmaps
+from bayeslrp.lrp import epsilon_lrp, sample_relevance
+from bayeslrp.posterior import Posterior, from_state_dict
 
 pytestmark = pytest.mark.usefixtures("float64")
 
@@ -137,11 +138,12 @@ def random_posterior(arch, samples, hidden=4):
 def test_vectorised_sample_heatmaps_equal_one_network_at_a_time(arch, layers):
     torch.manual_seed(0)
     model, posterior = random_posterior(arch, 5)
+    stack = Posterior(model, posterior)
     x = torch.rand(3, 1, 28, 28)
     for layer in layers:
         for start in ("max_unit", "all_units"):
-            fast = sample_relevance(model, posterior, x, layer, 0.1, inner_start=start, chunk=2)
-            loop = sample_relevance(model, posterior, x, layer, 0.1, inner_start=start, chunk=1)
+            fast = sample_relevance(stack, x, layer=layer, inner_start=start, chunk=2)
+            loop = sample_relevance(stack, x, layer=layer, inner_start=start, chunk=1)
             for s in range(5):
                 model.load_state_dict({k: v[s] for k, v in posterior.items()})
                 expected = epsilon_lrp(model, x, layer, 0.1, None, start)
@@ -155,7 +157,7 @@ def test_bayesian_mean_over_identical_samples_equals_the_deterministic_heatmap()
     target = model(x).argmax(1)
     posterior = from_state_dict(model.state_dict())
     repeated = {k: v.repeat(4, *[1] * (v.dim() - 1)) for k, v in posterior.items()}
-    mean = bayesian_relevance(model, repeated, x, 7, [4], {4: target}, 0.1)[4]
+    mean = bayesian_heatmaps("lrp", Posterior(model, repeated), x, 7, [4], {4: target})[4]
     torch.testing.assert_close(mean, epsilon_lrp(model, x, 7, 0.1, target))
 
 
@@ -163,17 +165,18 @@ def test_bayesian_mean_over_identical_samples_equals_the_deterministic_heatmap()
 def test_running_sums_equal_direct_computation_for_every_n(layer):
     torch.manual_seed(1)
     model, posterior = random_posterior("fc", 10, hidden=6)
+    stack = Posterior(model, posterior)
     x = torch.rand(40, 1, 28, 28)
     ns = [1, 3, 10]
     targets = None
     if layer == 5:
-        targets = {n: predict_proba(model, take(posterior, n), x).argmax(1) for n in ns}
+        targets = {n: stack.take(n).predict_proba(x).argmax(1) for n in ns}
         # Random nets disagree often, so the per-point recomputation path is exercised.
         assert (targets[1] != targets[10]).any()
-    running = bayesian_relevance(model, posterior, x, layer, ns, targets, 0.1, chunk=4)
+    running = bayesian_heatmaps("lrp", stack, x, layer, ns, targets, chunk=4)
     for n in ns:
         target = None if targets is None else targets[n]
-        direct = sample_relevance(model, take(posterior, n), x, layer, 0.1, target).mean(0)
+        direct = sample_relevance(stack.take(n), x, layer=layer, target=target).mean(0)
         torch.testing.assert_close(running[n], direct)
 
 
@@ -181,10 +184,11 @@ def test_running_sums_equal_direct_computation_for_every_n(layer):
 def test_native_and_captum_backends_agree(arch, layers):
     torch.manual_seed(2)
     model, posterior = random_posterior(arch, 3, hidden=6)
+    stack = Posterior(model, posterior)
     x = torch.rand(5, 1, 28, 28)
     for layer in layers:
-        native = sample_relevance(model, posterior, x, layer, 0.1)
-        captum = sample_relevance(model, posterior, x, layer, 0.1, backend="captum")
+        native = sample_relevance(stack, x, layer=layer)
+        captum = sample_relevance(stack, x, layer=layer, backend="captum")
         scale = native.abs().amax()
         assert (native - captum).abs().max() <= 1e-5 * scale, (layer, scale)
 
@@ -193,8 +197,8 @@ def test_captum_backend_matches_the_slow_formula():
     model = tiny_fc(4)
     x = torch.rand(3, 1, 3, 4)
     target = torch.tensor([1, 3, 0])
-    heat = sample_relevance(model, from_state_dict(model.state_dict()), x, 5, 0.1, target,
-                            backend="captum")[0]  # fmt: skip
+    single = Posterior(model, from_state_dict(model.state_dict()))
+    heat = sample_relevance(single, x, layer=5, target=target, backend="captum")[0]
     for i in range(3):
         torch.testing.assert_close(heat[i], slow_lrp_fc(model, x[i], target[i].item(), 0.1))
 
@@ -203,8 +207,9 @@ def test_per_sample_target_explains_each_samples_own_class():
     # lrp.target: per_sample = no ensemble target: sample s explains its own argmax.
     torch.manual_seed(2)
     model, posterior = random_posterior("fc", 6, hidden=6)
+    stack = Posterior(model, posterior)
     x = torch.rand(30, 1, 28, 28)
-    per_sample = bayesian_relevance(model, posterior, x, 5, [6], None, 0.1, chunk=4)[6]
+    per_sample = bayesian_heatmaps("lrp", stack, x, 5, [6], None, chunk=4)[6]
     expected = torch.zeros_like(x)
     own = []
     for s in range(6):
@@ -212,7 +217,7 @@ def test_per_sample_target_explains_each_samples_own_class():
         own.append(model(x).argmax(1))
         expected += epsilon_lrp(model, x, 5, 0.1, own[-1]) / 6
     torch.testing.assert_close(per_sample, expected)
-    ensemble = predict_proba(model, posterior, x).argmax(1)
+    ensemble = stack.predict_proba(x).argmax(1)
     assert any((o != ensemble).any() for o in own)  # the two targets really differ here
-    with_ensemble = bayesian_relevance(model, posterior, x, 5, [6], {6: ensemble}, 0.1)[6]
+    with_ensemble = bayesian_heatmaps("lrp", stack, x, 5, [6], {6: ensemble})[6]
     assert not torch.allclose(with_ensemble, per_sample)

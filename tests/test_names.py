@@ -13,6 +13,7 @@ from bayeslrp import names
 from bayeslrp.attacks import REGISTRY, run_attack
 from bayeslrp.figures import ATTACK_COLOURS
 from bayeslrp.models import build_model
+from bayeslrp.posterior import Posterior
 
 SCHEMA = yaml.safe_load((ROOT / "schemas" / "config.schema.yaml").read_text())["properties"]
 
@@ -54,7 +55,8 @@ def test_the_noise_control_stays_in_the_ball_is_seeded_and_takes_no_gradient():
     y = torch.zeros(50, dtype=torch.long)
 
     def run(seed):
-        return run_attack(model, posterior, x, y, attack="noise", epsilon=0.1, batch_size=20,
+        return run_attack(Posterior(model, posterior), x, y, attack="noise", epsilon=0.1,
+                          batch_size=20,
                           generator=torch.Generator().manual_seed(seed), loss="cross_entropy",
                           bayes="expected_gradient", chunk=4)  # fmt: skip
 

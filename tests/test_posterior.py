@@ -1,15 +1,8 @@
 import pytest
 import torch
 
-from bayeslrp import build_model
-from bayeslrp.posterior import (
-    check_posterior,
-    drop_invalid_samples,
-    predict_proba,
-    predict_proba_prefixes,
-    stacked_logits,
-    take,
-)
+from bayeslrp import build_model, io
+from bayeslrp.posterior import Posterior, check_posterior, drop_invalid_samples
 
 
 def random_posterior(arch="fc", hidden=6, samples=7):
@@ -27,17 +20,43 @@ def test_predictive_is_the_mean_softmax_over_samples():
         [torch.func.functional_call(model, {k: v[s] for k, v in posterior.items()}, (x,))
          .softmax(-1) for s in range(7)]
     ).mean(0)  # fmt: skip
-    torch.testing.assert_close(predict_proba(model, posterior, x, batch_size=2), expected)
-    per_sample = stacked_logits(model, posterior, x, chunk=1).softmax(-1).mean(0)
+    stack = Posterior(model, posterior)
+    torch.testing.assert_close(stack.predict_proba(x, batch_size=2), expected)
+    per_sample = stack.logits(x, chunk=1).softmax(-1).mean(0)
     torch.testing.assert_close(per_sample, expected)
+    torch.testing.assert_close(stack.logits(x, chunk=3).softmax(-1).mean(0), expected)
 
 
 def test_prefix_predictions_equal_direct_computation():
     model, posterior = random_posterior("conv", 4)
     x = torch.rand(9, 1, 28, 28)
-    prefixes = predict_proba_prefixes(model, posterior, x, [1, 3, 7], batch_size=4)
+    stack = Posterior(model, posterior)
+    prefixes = stack.predict_proba_prefixes(x, [1, 3, 7], batch_size=4)
     for n in (1, 3, 7):
-        torch.testing.assert_close(prefixes[n], predict_proba(model, take(posterior, n), x))
+        torch.testing.assert_close(prefixes[n], stack.take(n).predict_proba(x))
+
+
+def test_chunks_cover_every_sample_once_in_order():
+    model, posterior = random_posterior(samples=7)
+    stack = Posterior(model, posterior)
+    parts = list(stack.chunks(3))
+    assert [start for start, _ in parts] == [0, 3, 6]
+    assert [len(part) for _, part in parts] == [3, 3, 1]
+    for name, value in posterior.items():
+        torch.testing.assert_close(torch.cat([p.samples[name] for _, p in parts]), value)
+    assert torch.equal(stack.take(2).samples["1.weight"], posterior["1.weight"][:2])
+    with pytest.raises(ValueError, match="asked for 8 posterior samples, the posterior holds 7"):
+        stack.take(8)
+
+
+def test_a_saved_posterior_loads_checked(tmp_path):
+    model, posterior = random_posterior(samples=3)
+    Posterior(model, posterior).save(tmp_path / "weights.pt")
+    loaded = Posterior.load(str(tmp_path / "weights.pt"), "fc", 6)
+    assert len(loaded) == 3 and torch.equal(loaded.sample(2)["5.bias"], posterior["5.bias"][2])
+    io.save_tensors({**posterior, "5.bias": posterior["5.bias"][:, :4]}, tmp_path / "bad.pt")
+    with pytest.raises(ValueError, match=r"5.bias has per-sample shape \(4,\)"):
+        Posterior.load(str(tmp_path / "bad.pt"), "fc", 6)
 
 
 def test_bad_posteriors_are_named():

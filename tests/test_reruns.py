@@ -36,16 +36,29 @@ def test_pgd_steps_rerun_only_pgd_and_what_follows(smoke_run, tmp_path):
         smoke_run, changed_config(tmp_path, lambda c: c["attacks"]["pgd"].update(steps=4))
     )
     rules = {rule for rule, _ in jobs}
-    assert rules - AGGREGATES == {"generate_attack", "compute_relevance", "compute_robustness"}
+    assert rules - AGGREGATES == {"generate_attack", "evaluate_attack", "compute_relevance",
+                                  "compute_robustness"}  # fmt: skip
     for rule, outputs in jobs:
-        if rule in ("generate_attack", "compute_relevance"):
+        if rule in ("generate_attack", "evaluate_attack", "compute_relevance"):
             assert "/pgd_samples" in outputs and "fgsm" not in outputs, outputs
 
 
 def test_lrp_epsilon_reruns_only_relevance_and_what_follows(smoke_run, tmp_path):
-    jobs = planned(smoke_run, changed_config(tmp_path, lambda c: c["lrp"].update(epsilon=0.05)))
+    def edit(config):
+        config["explainers"].setdefault("lrp", {})["epsilon"] = 0.05
+
+    jobs = planned(smoke_run, changed_config(tmp_path, edit))
     rules = {rule for rule, _ in jobs} - AGGREGATES
     assert rules == {"explain_clean", "compute_relevance", "compute_robustness"}
+
+
+def test_a_new_k_rescores_without_any_backward_pass(smoke_run, tmp_path):
+    # the heatmaps, the attacks' masking diagnostics and the baselines' heatmaps are cached:
+    # only the scoring and the tables rerun
+    jobs = planned(
+        smoke_run, changed_config(tmp_path, lambda c: c["metrics"].update(topk=[10, 20, 30]))
+    )
+    assert {rule for rule, _ in jobs} - AGGREGATES == {"compute_robustness"}
 
 
 def test_editing_the_attack_module_reruns_the_rules_that_declare_it(smoke_run):
@@ -59,7 +72,8 @@ def test_editing_the_attack_module_reruns_the_rules_that_declare_it(smoke_run):
         module.write_bytes(text)
         os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))
     rules = {rule for rule, _ in jobs}
-    assert "generate_attack" in rules and rules <= {"generate_attack", "compute_relevance",
+    assert "generate_attack" in rules and rules <= {"generate_attack", "evaluate_attack",
+                                                    "compute_relevance",
                                                     "compute_robustness"} | AGGREGATES  # fmt: skip
     assert not rules & {"train_deterministic", "fit_vi", "run_hmc", "explain_clean"}
 
@@ -73,7 +87,8 @@ def test_adding_a_seed_adds_jobs_without_touching_existing_ones(smoke_run, tmp_p
 
 def test_speed_and_progress_settings_rerun_nothing(smoke_run, tmp_path):
     def edit(config):
-        config["lrp"].update(chunk=1, backend="captum")
+        config["explainers"].update(chunk=1)
+        config["explainers"].setdefault("lrp", {})["backend"] = "captum"
         config["attacks"]["chunk"] = 3
         config["hmc"]["log_every"] = 1
 

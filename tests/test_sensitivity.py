@@ -12,8 +12,8 @@ pytestmark = pytest.mark.workflow
 REFERENCE_LIKE = {
     "hmc": {"protocol": "per_batch", "batch_size": 250, "init": "pyro_default"},
     "attacks": {"bayes": "mean_adversarial", "loss": "logit_margin"},
-    "lrp": {"topk_mode": "split", "target": "per_sample"},
-    "metrics": {"bayes_robustness": "mean_of_robustness"},
+    "explainers": {"target": "per_sample"},
+    "metrics": {"bayes_robustness": "mean_of_robustness", "topk_mode": "split"},
 }
 
 
@@ -22,6 +22,8 @@ def study(tmp_path_factory, tiny_config):
     config = yaml.safe_load(tiny_config.read_text())
     # the noise control rides along: a registered method runs with no rule edited
     config["attacks"]["names"] = ["fgsm", "noise"]
+    # and so does the gradient x input explainer, a peer of LRP
+    config["explainers"]["names"] = ["lrp", "gradient_x_input"]
     # The default config's scale is overridden key by key (presets merge, they cannot delete).
     scale = {"datasets": config["datasets"], "seeds": config["seeds"],
              "data": {"n_test_points": 20}, "vi": {"train_size": 2000}}  # fmt: skip
@@ -57,8 +59,30 @@ def test_the_noise_control_runs_through_the_workflow_and_stays_out_of_the_claims
     assert (attacks.loc["noise", "zero_gradient_start_fraction"] == 0).all()
     claims = pd.read_csv(study / "results/tables/claims.csv").set_index("claim")
     # C1 counts deterministic rows of real attacks only: the fgsm rows
-    fgsm_det = robustness.query("attack == 'fgsm' and inference == 'det' and k == 10")
+    fgsm_det = robustness.query(
+        "attack == 'fgsm' and inference == 'det' and k == 10 and explainer == 'lrp'"
+    )
     assert claims.loc["C1", "n_rows"] == (~fgsm_det["attack_success"]).sum()
+
+
+def test_gradient_x_input_runs_as_an_explainer_beside_lrp(study):
+    robustness = pd.read_csv(study / "results/tables/robustness.csv")
+    keys = ["dataset", "arch", "inference", "seed", "attack", "n_samples", "layer", "k", "point"]
+    lrp, gxi = (robustness[robustness["explainer"] == e].set_index(keys).sort_index()
+                for e in ("lrp", "gradient_x_input"))  # fmt: skip
+    assert len(lrp) == len(gxi) > 0 and lrp.index.equals(gxi.index)
+    # the same predictions, different explanations
+    assert lrp["softmax_robustness"].equals(gxi["softmax_robustness"])
+    assert not lrp["lrp_robustness"].equals(gxi["lrp_robustness"])
+    # the claims count LRP rows only: C1's rows are LRP's det, not-fooled fgsm rows
+    claims = pd.read_csv(study / "results/tables/claims.csv").set_index("claim")
+    det = lrp.reset_index().query("attack == 'fgsm' and inference == 'det' and k == 10")
+    assert claims.loc["C1", "n_rows"] == (~det["attack_success"]).sum()
+    # the explainer comparison has both, and the gradient x input baseline once
+    comparison = pd.read_csv(study / "results/tables/baseline_comparison.csv")
+    assert {"lrp", "gradient_x_input", "input", "random"} <= set(comparison.columns)
+    summary = pd.read_csv(study / "results/tables/robustness_summary.csv")
+    assert set(summary["explainer"]) == {"lrp", "gradient_x_input"}
 
 
 def test_every_variant_reports_every_claim(study):
@@ -84,8 +108,9 @@ def test_a_variant_is_a_complete_run_with_its_own_settings(study):
     assert {v.shape[0] for v in weights.values()} == {10}
     # mean_of_robustness: the relevance artifacts carry per-sample scores for n > 1
     relevance = variant / "results/relevance/fashion_mnist/fc_hmc/seed0"
-    heat = torch.load(relevance / "fgsm_samples10_layer5.pt", weights_only=True)
-    assert heat["sample_robustness"].shape == (2, 20)
+    for explainer in ("lrp", "gradient_x_input"):
+        heat = torch.load(relevance / explainer / "fgsm_samples10_layer5.pt", weights_only=True)
+        assert heat["sample_robustness"].shape == (2, 20)
     # logit_margin moves every input, so no point is unperturbed
     robustness = pd.read_csv(variant / "results/tables/robustness.csv")
     assert robustness["perturbed"].all()

@@ -34,7 +34,7 @@ def test_robustness_rows_have_every_point_and_k():
     heat = torch.arange(8.0).view(2, 1, 2, 2)
     p = torch.tensor([[0.6, 0.4], [0.1, 0.9]])
     keys = {"dataset": "mnist", "arch": "fc", "inference": "det", "seed": 0, "attack": "fgsm",
-            "epsilon": 0.25, "n_samples": 1, "layer": 5}  # fmt: skip
+            "epsilon": 0.25, "n_samples": 1, "explainer": "lrp", "layer": 5}  # fmt: skip
     moved = torch.tensor([True, False])
     rows = robustness_rows(keys, torch.tensor([0, 1]), p, p.flip(1), heat, heat, [1, 3], moved)
     assert list(rows.columns) == ROBUSTNESS_COLUMNS and len(rows) == 4
@@ -47,7 +47,7 @@ def test_robustness_rows_take_per_sample_scores_when_given():
     p = torch.tensor([[0.6, 0.4], [0.1, 0.9]])
     scores = torch.tensor([[0.25, 0.5], [0.75, 1.0]])  # [k, point]
     keys = {"dataset": "mnist", "arch": "fc", "inference": "vi", "seed": 0, "attack": "fgsm",
-            "epsilon": 0.25, "n_samples": 10, "layer": 5}  # fmt: skip
+            "epsilon": 0.25, "n_samples": 10, "explainer": "lrp", "layer": 5}  # fmt: skip
     rows = robustness_rows(keys, torch.tensor([0, 1]), p, p, heat, heat, [1, 3],
                            torch.tensor([True, True]), sample_robustness=scores)  # fmt: skip
     assert rows["lrp_robustness"].tolist() == [0.25, 0.5, 0.75, 1.0]
@@ -62,10 +62,11 @@ def test_posterior_rows_are_long_format():
 
 
 def test_settings_comparison_flags_what_differs_from_the_paper():
-    run = {"hidden": {"mnist": 128}, "seeds": [0], "lrp": {"epsilon": 0.1}}
-    paper = {"hidden": {"mnist": 512}, "seeds": [0, 1, 2], "lrp": {"epsilon": 0.1}}
+    run = {"hidden": {"mnist": 128}, "seeds": [0], "explainers": {"lrp": {"epsilon": 0.1}}}
+    paper = {"hidden": {"mnist": 512}, "seeds": [0, 1, 2],
+             "explainers": {"lrp": {"epsilon": 0.1}}}
     table = settings_comparison(run, paper).set_index("setting")
     assert table.loc["hidden.mnist", "differs_from_paper"]
     assert table.loc["hidden.mnist", "paper"] == "512"
     assert table.loc["seeds", "differs_from_paper"]
-    assert not table.loc["lrp.epsilon", "differs_from_paper"]
+    assert not table.loc["explainers.lrp.epsilon", "differs_from_paper"]

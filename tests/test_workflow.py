@@ -10,7 +10,7 @@ import torch
 from conftest import ROOT, snakemake
 
 from bayeslrp import build_model
-from bayeslrp.posterior import check_posterior
+from bayeslrp.posterior import Posterior
 from bayeslrp.tables import ROBUSTNESS_COLUMNS
 
 pytestmark = pytest.mark.workflow
@@ -28,11 +28,10 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
         assert points["labels"].bincount().tolist() == [2] * 10
         for model, layers in MODELS.items():
             run = results / f"posterior/{dataset}/{model}/seed0"
-            weights = torch.load(run / "weights.pt", weights_only=True)
-            assert {v.shape[0] for v in weights.values()} == {max(N_SAMPLES[model])}
+            posterior = Posterior.load(str(run / "weights.pt"), model.split("_")[0], 16)
+            assert len(posterior) == max(N_SAMPLES[model])
             net = build_model(model.split("_")[0], 16)
-            check_posterior(weights, net, str(run))
-            net.load_state_dict({k: v[-1] for k, v in weights.items()})
+            net.load_state_dict(posterior.sample(len(posterior) - 1))
             assert net(points["images"]).shape == (20, 10)
             for n, name, layer in itertools.product(N_SAMPLES[model], ["fgsm", "pgd"], layers):
                 attack = torch.load(
@@ -43,7 +42,7 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
                 assert attack["epsilon"] == 0.25 and delta <= 0.25 + 1e-6
                 heat = torch.load(
                     results
-                    / f"relevance/{dataset}/{model}/seed0/{name}_samples{n}_layer{layer}.pt",
+                    / f"relevance/{dataset}/{model}/seed0/lrp/{name}_samples{n}_layer{layer}.pt",
                     weights_only=True,
                 )
                 assert heat["clean"].shape == heat["adversarial"].shape == (20, 1, 28, 28)

@@ -12,7 +12,9 @@ log = configure_logging(snakemake)
 inp = snakemake.input
 
 model_keys = ["dataset", "arch", "inference", "seed", "n_samples"]
-robustness = concat_tables(inp.robustness, model_keys + ["attack", "layer", "k", "point"])
+robustness = concat_tables(
+    inp.robustness, model_keys + ["attack", "explainer", "layer", "k", "point"]
+)
 accuracy = concat_tables(inp.accuracy, model_keys)
 attacks = concat_tables(inp.attacks, model_keys + ["attack"])
 baselines = concat_tables(inp.baselines, model_keys + ["attack", "explainer", "k", "point"])

@@ -5,8 +5,8 @@ import torch
 
 from bayeslrp import io
 from bayeslrp.data import to_float_images
-from bayeslrp.models import build_model, split_model_name
-from bayeslrp.posterior import check_posterior, predict_proba_prefixes
+from bayeslrp.models import split_model_name
+from bayeslrp.posterior import Posterior
 from bayeslrp.runtime import configure_logging, resolve_device, set_threads
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
@@ -16,15 +16,12 @@ device = resolve_device(snakemake.params.device)
 w = snakemake.wildcards
 arch, inference = split_model_name(w.model)
 
-model = build_model(arch, snakemake.params.hidden).to(device)
-posterior = io.load_tensors(snakemake.input.weights)
-check_posterior(posterior, model, snakemake.input.weights)
+posterior = Posterior.load(snakemake.input.weights, arch, snakemake.params.hidden, device)
 test = io.load_tensors(snakemake.input.test)
 images, labels = to_float_images(test["images"]).to(device), test["labels"].to(device)
 
 rows = []
-weights = {k: v.to(device) for k, v in posterior.items()}
-probabilities = predict_proba_prefixes(model, weights, images, snakemake.params.n_samples)
+probabilities = posterior.predict_proba_prefixes(images, snakemake.params.n_samples)
 for n, proba in probabilities.items():
     predicted = proba.argmax(1)
     accuracy = (predicted == labels).to(torch.float64).mean().item()

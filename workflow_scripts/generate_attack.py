@@ -4,8 +4,8 @@ import torch
 
 from bayeslrp import io
 from bayeslrp.attacks import run_attack
-from bayeslrp.models import build_model, split_model_name
-from bayeslrp.posterior import check_posterior, take
+from bayeslrp.models import split_model_name
+from bayeslrp.posterior import Posterior
 from bayeslrp.runtime import (
     configure_logging,
     execution_setting,
@@ -22,10 +22,7 @@ seed_everything(int(w.seed))
 device = resolve_device(p.device)
 arch, _ = split_model_name(w.model)
 
-model = build_model(arch, p.hidden).to(device)
-posterior = io.load_tensors(snakemake.input.weights)
-check_posterior(posterior, model, snakemake.input.weights)
-weights = {k: v.to(device) for k, v in take(posterior, int(w.n)).items()}
+posterior = Posterior.load(snakemake.input.weights, arch, p.hidden, device).take(int(w.n))
 points = io.load_tensors(snakemake.input.points)
 settings = dict(p.settings)
 log.info(
@@ -35,7 +32,7 @@ log.info(
 
 generator = torch.Generator().manual_seed(int(w.seed))
 result = run_attack(
-    model, weights, points["images"].to(device), points["labels"].to(device),
+    posterior, points["images"].to(device), points["labels"].to(device),
     attack=w.attack, bayes=p.bayes, loss=p.loss, generator=generator, log=log,
     chunk=execution_setting(snakemake, "attacks", "chunk"),
     **settings,

@@ -32,7 +32,8 @@ def columns(run):
     """The robustness.csv columns that identify one run at the figures' k."""
     arch, inference = split_model_name(run["model"])
     return dict(dataset=run["dataset"], arch=arch, inference=inference, seed=run["seed"],
-                attack=run["attack"], n_samples=run["n"], layer=run["layer"], k=p.k)  # fmt: skip
+                attack=run["attack"], n_samples=run["n"], explainer=run["explainer"],
+                layer=run["layer"], k=p.k)  # fmt: skip
 
 
 def heatmaps(run, point):

@@ -5,13 +5,14 @@ import pandas as pd
 from bayeslrp.figures import lrp_vs_softmax, robustness_by_layer, save
 from bayeslrp.models import split_model_name
 from bayeslrp.runtime import configure_logging
+from bayeslrp.tables import study_rows
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = configure_logging(snakemake)
 w, out = snakemake.wildcards, snakemake.output
 arch, inference = split_model_name(w.model)
 
-robustness = pd.read_csv(snakemake.input.robustness)
+robustness = study_rows(pd.read_csv(snakemake.input.robustness))
 # The net and the deterministic net of its architecture, on this dataset.
 rows = robustness[
     (robustness["dataset"] == w.dataset)

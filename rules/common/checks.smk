@@ -22,10 +22,10 @@ def check_config(config):
             f"or lower n_samples"
         )
     for key in ("k", "k_correlation"):
-        if config["claims"][key] not in config["lrp"]["topk"]:
+        if config["claims"][key] not in config["metrics"]["topk"]:
             raise ValueError(
-                f"claims.{key} = {config['claims'][key]} is not one of lrp.topk "
-                f"{config['lrp']['topk']}; add it to lrp.topk or change claims.{key}"
+                f"claims.{key} = {config['claims'][key]} is not one of metrics.topk "
+                f"{config['metrics']['topk']}; add it to metrics.topk or change claims.{key}"
             )
     unknown = set(config["sensitivity"]["variants"]) - set(
         config["sensitivity"]["catalogue"]

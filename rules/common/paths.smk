@@ -4,5 +4,8 @@ PATHS = {
     "posterior": "results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
     "fit_summary": "results/posterior/{dataset}/{model}/seed{seed}/fit_summary.json",
     "attacks": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}.pt",
-    "relevance": "results/relevance/{dataset}/{model}/seed{seed}/{attack}_samples{n}_layer{layer}.pt",
+    "evaluation": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}_evaluation.pt",
+    "evaluation_row": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}_evaluation.json",
+    "clean_relevance": "results/relevance/{dataset}/{model}/seed{seed}/{explainer}/clean_layer{layer}.pt",
+    "relevance": "results/relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}_samples{n}_layer{layer}.pt",
 }

@@ -10,7 +10,7 @@ def n_samples(model):
 def explained_layers(model):
     """Layers whose units are explained: the output layer, or every learnable layer."""
     arch, _ = split_model_name(model)
-    if config["lrp"]["layers"] == "all":
+    if config["explainers"]["layers"] == "all":
         return list(LEARNABLE_LAYERS[arch])
     return [output_layer(arch)]
 
@@ -25,12 +25,21 @@ def model_runs():
     ]
 
 
-def evaluation_runs(model):
-    """(attack, n, layer) of every relevance artifact of one model."""
+def attack_runs(model):
+    """(attack, n) of every attack artifact of one model."""
     return [
-        dict(attack=a, n=n, layer=layer)
+        dict(attack=a, n=n)
         for a in config["attacks"]["names"]
         for n in n_samples(model)
+    ]
+
+
+def evaluation_runs(model):
+    """(explainer, attack, n, layer) of every relevance artifact of one model."""
+    return [
+        dict(explainer=e, **run, layer=layer)
+        for e in config["explainers"]["names"]
+        for run in attack_runs(model)
         for layer in explained_layers(model)
     ]
 
@@ -40,11 +49,13 @@ def run_outputs(pattern):
 
 
 def evaluation_inputs(kind):
-    """Attack or relevance artifacts of one model, in the order of `evaluation_runs`."""
+    """Relevance artifacts of one model in the order of `evaluation_runs`, or attack
+    artifacts (attacks, evaluation, evaluation_row) in the order of `attack_runs`."""
     pattern = PATHS[kind]
+    runs = evaluation_runs if kind == "relevance" else attack_runs
 
     def inputs(w):
-        return [pattern.format(**w, **run) for run in evaluation_runs(w.model)]
+        return [pattern.format(**w, **run) for run in runs(w.model)]
 
     return inputs
 
@@ -122,7 +133,8 @@ def heatmap_examples():
                 layers = explained_layers(model)
             for layer in layers:
                 run = dict(dataset=dataset, model=model, seed=config["seeds"][0],
-                           attack=attack, n=max(n_samples(model)), layer=layer)  # fmt: skip
+                           explainer=STUDY_EXPLAINER, attack=attack,
+                           n=max(n_samples(model)), layer=layer)  # fmt: skip
                 examples.append(run)
     return examples
 

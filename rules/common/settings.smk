@@ -13,11 +13,15 @@ def canonical(settings):
     return settings
 
 
-def lrp_settings(wildcards):
-    """The LRP keys a heatmap depends on (not topk: that only affects the tables; not the
-    speed settings backend and chunk, which the scripts read with execution_setting)."""
-    keys = ("epsilon", "inner_start", "target")
-    return {k: config["lrp"][k] for k in keys}
+def explainer_settings(wildcards):
+    """The settings a heatmap of explainer `wildcards.explainer` depends on: the shared
+    target and inner start and its own block, without its speed settings and chunk
+    (the scripts read those with execution_setting), so that they rerun nothing."""
+    name = wildcards.explainer
+    speed = EXPLAINER_SPEED_SETTINGS.get(name, ())
+    own = {k: v for k, v in config["explainers"][name].items() if k not in speed}
+    shared = {k: config["explainers"][k] for k in ("target", "inner_start")}
+    return canonical({**shared, name: own})
 
 
 def sample_robustness_settings(wildcards):
@@ -30,7 +34,7 @@ def sample_robustness_settings(wildcards):
         or wildcards.n == "1"
     ):
         return None
-    return {"topk": config["lrp"]["topk"], "topk_mode": config["lrp"]["topk_mode"]}
+    return {k: config["metrics"][k] for k in ("topk", "topk_mode")}
 
 
 def sample_robustness_modules():

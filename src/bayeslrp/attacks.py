@@ -2,7 +2,7 @@
 
 Against a Bayesian net the attack follows, by default, the expected loss gradient over
 the samples (`expected_gradient`), computed for all samples in one vectorised pass
-(`posterior.stacked_logits`). `mean_adversarial` attacks each sample on its own copy of
+(`Posterior.logits`). `mean_adversarial` attacks each sample on its own copy of
 the input (again vectorised) and averages the adversarial images. A deterministic net is
 S = 1, where both coincide with the textbook attack.
 """
@@ -14,7 +14,7 @@ from torch import nn
 
 from bayeslrp.metrics import perturbed
 from bayeslrp.noise import noise_attack
-from bayeslrp.posterior import num_samples, stacked_logits
+from bayeslrp.posterior import Posterior
 
 BAYES_MODES = ("expected_gradient", "mean_adversarial")
 LOSSES = ("cross_entropy", "logit_margin")
@@ -27,20 +27,18 @@ def _best_other_class(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return masked.argmax(-1)
 
 
-def _mean_log_softmax_rival(model, posterior, x, y, chunk) -> torch.Tensor:
+def _mean_log_softmax_rival(posterior: Posterior, x, y, chunk) -> torch.Tensor:
     """Best other class of the posterior's mean log-softmax [N] (no gradient)."""
     total = None
     with torch.no_grad():
-        for start in range(0, num_samples(posterior), chunk):
-            part = {k: v[start : start + chunk] for k, v in posterior.items()}
-            scores = stacked_logits(model, part, x, chunk).log_softmax(-1).sum(0)
+        for _, part in posterior.chunks(chunk):
+            scores = part.logits(x, chunk).log_softmax(-1).sum(0)
             total = scores if total is None else total + scores
     return _best_other_class(total, y)
 
 
 def loss_gradient(
-    model: nn.Module,
-    posterior: dict[str, torch.Tensor],
+    posterior: Posterior,
     x: torch.Tensor,
     y: torch.Tensor,
     per_sample_inputs: bool = False,
@@ -63,13 +61,12 @@ def loss_gradient(
         raise ValueError(f"unknown attacks.loss {loss!r}; choose from {LOSSES}")
     rival = None
     if loss == "logit_margin" and not per_sample_inputs:
-        rival = _mean_log_softmax_rival(model, posterior, x, y, chunk)
+        rival = _mean_log_softmax_rival(posterior, x, y, chunk)
     grad = torch.zeros_like(x)
-    for start in range(0, num_samples(posterior), chunk):
-        part = {k: v[start : start + chunk] for k, v in posterior.items()}
+    for start, part in posterior.chunks(chunk):
         inputs = (x[start : start + chunk] if per_sample_inputs else x).detach()
         inputs.requires_grad_(True)
-        logits = stacked_logits(model, part, inputs, chunk, per_sample_inputs)  # [s, N, C]
+        logits = part.logits(inputs, chunk, per_sample_inputs)  # [s, N, C]
         if loss == "cross_entropy":
             labels = y.repeat(logits.shape[0])
             value = nn.functional.cross_entropy(logits.flatten(0, 1), labels, reduction="sum")
@@ -108,8 +105,7 @@ def _zero(grad: torch.Tensor, per_sample: bool) -> torch.Tensor:
 
 
 def gradient_attack(
-    model: nn.Module,
-    posterior: dict[str, torch.Tensor],
+    posterior: Posterior,
     x: torch.Tensor,
     y: torch.Tensor,
     *,
@@ -140,15 +136,15 @@ def gradient_attack(
         raise ValueError(f"unknown gradient attack {attack!r}; choose from fgsm, pgd")
     if bayes not in BAYES_MODES:
         raise ValueError(f"unknown attacks.bayes {bayes!r}; choose from {BAYES_MODES}")
-    per_sample = bayes == "mean_adversarial" and num_samples(posterior) > 1
-    target = x.expand(num_samples(posterior), *x.shape) if per_sample else x
+    per_sample = bayes == "mean_adversarial" and len(posterior) > 1
+    target = x.expand(len(posterior), *x.shape) if per_sample else x
     start = target
     if random_start:
         noise = torch.rand(target.shape, generator=generator, dtype=x.dtype).to(x.device)
         start = project(target + (2 * noise - 1) * epsilon, target, epsilon)
     x_adv, zero_start, zero_last = start, None, None
     for _ in range(steps):
-        grad = loss_gradient(model, posterior, x_adv, y, per_sample, chunk, loss)
+        grad = loss_gradient(posterior, x_adv, y, per_sample, chunk, loss)
         zero_last = _zero(grad, per_sample)
         zero_start = zero_last if zero_start is None else zero_start
         x_adv = project(x_adv + step_size * grad.sign(), target, epsilon).detach()
@@ -161,7 +157,7 @@ def gradient_attack(
             "zero_gradient_start": zero_start, "zero_gradient_last": zero_last}  # fmt: skip
 
 
-# name -> function(model, posterior, x, y, *, generator, <shared and own settings>) of one
+# name -> function(posterior, x, y, *, generator, <shared and own settings>) of one
 # batch, returning `adversarial`, `start`, `moved`, `zero_gradient_start` and
 # `zero_gradient_last` (see `gradient_attack`). A new attack is a module, an entry here and
 # in names.ATTACKS, and a settings block in the schema (attacks.<name>).
@@ -172,16 +168,15 @@ REGISTRY = {
 }
 
 
-def attack_batch(model, posterior, x, y, *, attack: str, **settings) -> dict[str, torch.Tensor]:
+def attack_batch(posterior: Posterior, x, y, *, attack: str, **settings) -> dict[str, torch.Tensor]:
     """One batch of the registered attack `attack`."""
     if attack not in REGISTRY:
         raise ValueError(f"unknown attack {attack!r}; choose from {tuple(REGISTRY)}")
-    return REGISTRY[attack](model, posterior, x, y, **settings)
+    return REGISTRY[attack](posterior, x, y, **settings)
 
 
 def run_attack(
-    model: nn.Module,
-    posterior: dict[str, torch.Tensor],
+    posterior: Posterior,
     x: torch.Tensor,
     y: torch.Tensor,
     *,
@@ -192,8 +187,7 @@ def run_attack(
     """`attack_batch` over all images in batches (memory: batch x samples activations)."""
     out: dict[str, list[torch.Tensor]] = {}
     for i in range(0, len(x), batch_size):
-        part = attack_batch(model, posterior, x[i : i + batch_size], y[i : i + batch_size],
-                            **settings)  # fmt: skip
+        part = attack_batch(posterior, x[i : i + batch_size], y[i : i + batch_size], **settings)
         for key, value in part.items():
             out.setdefault(key, []).append(value)
         if log is not None:
@@ -201,11 +195,11 @@ def run_attack(
     return {key: torch.cat(parts) for key, parts in out.items()}
 
 
-def attack(model, posterior, x, y, **settings) -> torch.Tensor:
+def attack(posterior: Posterior, x, y, **settings) -> torch.Tensor:
     """The adversarial examples of `run_attack` alone."""
-    return run_attack(model, posterior, x, y, **settings)["adversarial"]
+    return run_attack(posterior, x, y, **settings)["adversarial"]
 
 
-def fgsm(model, posterior, x, y, epsilon, batch_size=100):
+def fgsm(posterior: Posterior, x, y, epsilon, batch_size=100):
     """Fast gradient sign method: x + epsilon * sign(grad), clipped to [0, 1]."""
-    return attack(model, posterior, x, y, attack="fgsm", epsilon=epsilon, batch_size=batch_size)
+    return attack(posterior, x, y, attack="fgsm", epsilon=epsilon, batch_size=batch_size)

@@ -4,38 +4,24 @@ heatmap, a random heatmap, and plain gradient x input. Same points, same metric.
 from __future__ import annotations
 
 import torch
-from torch import nn
-from torch.func import functional_call, grad, vmap
 
-from bayeslrp.posterior import num_samples
-
-BASELINES = ("input", "random", "gradient_x_input")
+from bayeslrp.gradient_x_input import sample_heatmaps
+from bayeslrp.heatmaps import mean_heatmaps
+from bayeslrp.names import BASELINES  # noqa: F401  (the names of baseline_heatmaps)
+from bayeslrp.posterior import Posterior
 
 
 def gradient_x_input(
-    model: nn.Module,
-    posterior: dict[str, torch.Tensor],
-    x: torch.Tensor,
-    target: torch.Tensor,
-    chunk: int = 8,
+    posterior: Posterior, x: torch.Tensor, target: torch.Tensor, chunk: int = 8
 ) -> torch.Tensor:
-    """x times the gradient of the `target` logit, averaged over posterior samples, [N, ...]."""
-
-    def score(params, inputs):
-        logits = functional_call(model, params, (inputs,))
-        return logits.gather(1, target.view(-1, 1)).sum()
-
-    gradient = vmap(grad(score, argnums=1), in_dims=(0, None))
-    total = torch.zeros_like(x)
-    for start in range(0, num_samples(posterior), chunk):
-        part = {k: v[start : start + chunk] for k, v in posterior.items()}
-        total += gradient(part, x.detach()).sum(0)
-    return total / num_samples(posterior) * x
+    """x times the gradient of the `target` logit, averaged over posterior samples, [N, ...]
+    (the `gradient_x_input` explainer at the output layer)."""
+    n, layer = len(posterior), len(posterior.network) - 1
+    return mean_heatmaps(sample_heatmaps, posterior, x, layer, [n], {n: target}, chunk)[n]
 
 
 def baseline_heatmaps(
-    model: nn.Module,
-    posterior: dict[str, torch.Tensor],
+    posterior: Posterior,
     x: torch.Tensor,
     x_adv: torch.Tensor,
     target_clean: torch.Tensor,
@@ -49,7 +35,7 @@ def baseline_heatmaps(
         "input": (x, x_adv),
         "random": (noise[0], noise[1]),
         "gradient_x_input": (
-            gradient_x_input(model, posterior, x, target_clean),
-            gradient_x_input(model, posterior, x_adv, target_adv),
+            gradient_x_input(posterior, x, target_clean),
+            gradient_x_input(posterior, x_adv, target_adv),
         ),
     }

@@ -29,7 +29,7 @@ import pandas as pd
 from scipy.stats import rankdata, wilcoxon
 
 from bayeslrp.models import LEARNABLE_LAYERS, output_layer
-from bayeslrp.names import CONTROL_ATTACKS
+from bayeslrp.names import CONTROL_ATTACKS, STUDY_EXPLAINER
 
 VERDICTS = ("supported", "not supported", "inconclusive")
 SIDES = ("above", "below", "within")
@@ -396,7 +396,9 @@ def claims_breakdown(robustness: pd.DataFrame, settings: dict) -> pd.DataFrame:
     """Every claim on all datasets together and on each dataset, on all points and on the
     points the attack actually perturbed (columns `dataset`, `subset`, `n_samples` first;
     `n_samples` is empty for the claims as defined, and set on the extra C5a rows that
-    show the correlation at each n)."""
+    show the correlation at each n). The claims are the study's, about its explainer (LRP):
+    the rows of other explainers are left out."""
+    robustness = robustness[robustness["explainer"] == STUDY_EXPLAINER]
     frames = []
     for dataset in ["all", *sorted(robustness["dataset"].unique())]:
         rows = robustness if dataset == "all" else robustness[robustness["dataset"] == dataset]
@@ -424,19 +426,22 @@ COMPARISON_KEYS = ["dataset", "arch", "inference", "n_samples", "attack"]
 
 
 def baseline_comparison(robustness: pd.DataFrame, baselines: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Median LRP robustness at the output layer beside each trivial explanation's, per
-    model, n and attack (seeds and points pooled), on all points and perturbed points."""
-    lrp = at_output(robustness)
-    frames = [lrp[lrp["k"] == k].assign(explainer="lrp"), baselines[baselines["k"] == k]]
+    """Median robustness at the output layer of LRP, of every other explainer run, and of
+    each trivial explanation, per model, n and attack (seeds and points pooled), on all
+    points and perturbed points. A baseline that was also run as an explainer (gradient x
+    input) appears once, as the explainer."""
+    explained = at_output(robustness)
+    baselines = baselines[~baselines["explainer"].isin(explained["explainer"].unique())]
+    frames = [explained[explained["k"] == k], baselines[baselines["k"] == k]]
     rows = pd.concat(frames, ignore_index=True)
     tables = []
     for subset, part in (("", rows), ("_perturbed", rows[rows["perturbed"].astype(bool)])):
         medians = part.groupby([*COMPARISON_KEYS, "explainer"])["lrp_robustness"].median()
         tables.append(medians.unstack("explainer").add_suffix(subset))
     table = tables[0].join(tables[1]).reset_index()
-    others = [c for c in tables[0].columns if c != "lrp"]
-    table["beats_baselines"] = table["lrp"] > table[others].max(axis=1)
-    table["beats_baselines_perturbed"] = table["lrp_perturbed"] > table[
+    others = [c for c in tables[0].columns if c != STUDY_EXPLAINER]
+    table["beats_baselines"] = table[STUDY_EXPLAINER] > table[others].max(axis=1)
+    table["beats_baselines_perturbed"] = table[f"{STUDY_EXPLAINER}_perturbed"] > table[
         [f"{c}_perturbed" for c in others]
     ].max(axis=1)
     return table

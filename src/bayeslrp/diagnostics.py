@@ -10,20 +10,19 @@ two apart.
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from bayeslrp.attacks import loss_gradient
 from bayeslrp.models import LEARNABLE_LAYERS
-from bayeslrp.posterior import stacked_logits
+from bayeslrp.posterior import Posterior
 
 SATURATION = 0.999  # a per-sample top probability above this counts as saturated
 
 
 @torch.no_grad()
-def _logit_statistics(model, posterior, x, chunk, batch_size=500) -> tuple[float, float]:
+def _logit_statistics(posterior: Posterior, x, chunk, batch_size=500) -> tuple[float, float]:
     saturated, magnitude, count = 0.0, 0.0, 0
     for i in range(0, len(x), batch_size):
-        logits = stacked_logits(model, posterior, x[i : i + batch_size], chunk)  # [S, n, C]
+        logits = posterior.logits(x[i : i + batch_size], chunk)  # [S, n, C]
         saturated += (logits.softmax(-1).amax(-1) > SATURATION).double().sum().item()
         magnitude += logits.abs().double().mean(-1).sum().item()
         count += logits.shape[0] * logits.shape[1]
@@ -31,8 +30,7 @@ def _logit_statistics(model, posterior, x, chunk, batch_size=500) -> tuple[float
 
 
 def gradient_masking(
-    model: nn.Module,
-    posterior: dict[str, torch.Tensor],
+    posterior: Posterior,
     x: torch.Tensor,
     y: torch.Tensor,
     loss: str = "cross_entropy",
@@ -45,10 +43,10 @@ def gradient_masking(
     unchanged is in `tables.attack_summary`.)"""
     zero = 0
     for i in range(0, len(x), batch_size):
-        grad = loss_gradient(model, posterior, x[i : i + batch_size], y[i : i + batch_size],
+        grad = loss_gradient(posterior, x[i : i + batch_size], y[i : i + batch_size],
                              chunk=chunk, loss=loss)  # fmt: skip
         zero += grad.flatten(1).eq(0).all(1).sum().item()
-    saturated, logit_abs = _logit_statistics(model, posterior, x, chunk)
+    saturated, logit_abs = _logit_statistics(posterior, x, chunk)
     return {
         "zero_gradient_fraction": zero / len(x),
         "saturated_fraction": saturated,

@@ -5,7 +5,8 @@ For a Linear or Conv layer with input a and pre-activation z = W a + b,
 LeakyReLU passes relevance unchanged (zennit's `Pass`), MaxPool routes it to the winning
 input and Flatten reshapes.
 
-`native` backend: (1) written as gradient x input of a modified forward pass. With
+`native` backend: (1) written as gradient x input of a modified forward pass
+(`heatmaps.times_input_gradient`). With
 G = R / a at every layer input, (1) is the plain backward pass of the network in which
 each activation's derivative f'(z) is replaced by f(z) / (z + eps sign z), and the start
 is seeded with R / (z + eps sign z). One forward and one backward per batch, so it runs
@@ -22,9 +23,9 @@ import copy
 
 import torch
 from torch import nn
-from torch.func import functional_call, grad, vmap
 
-from bayeslrp.posterior import num_samples
+from bayeslrp.heatmaps import times_input_gradient
+from bayeslrp.posterior import Posterior
 
 INNER_STARTS = ("max_unit", "all_units")
 BACKENDS = ("native", "captum")
@@ -103,93 +104,31 @@ class _Explainer(nn.Module):
 
 
 def sample_relevance(
-    model: nn.Sequential,
-    posterior: dict[str, torch.Tensor],
+    posterior: Posterior,
     x: torch.Tensor,
+    *,
     layer: int,
-    epsilon: float = 0.1,
     target: torch.Tensor | None = None,
     inner_start: str = "max_unit",
     chunk: int = 8,
+    epsilon: float = 0.1,
     backend: str = "native",
 ) -> torch.Tensor:
-    """Per-sample heatmaps [S, N, ...] of every posterior sample.
+    """Per-sample heatmaps [S, N, ...] of every posterior sample (the `lrp` explainer).
 
     `native` is vectorised over samples (`chunk` at a time); `captum` loops over them.
     """
+    model = posterior.network
     _check_layer(model, layer)
     if backend == "captum":
         return torch.stack([
-            captum_lrp(model, {k: v[s] for k, v in posterior.items()}, x, layer, epsilon,
-                       target, inner_start)
-            for s in range(num_samples(posterior))
+            captum_lrp(model, posterior.sample(s), x, layer, epsilon, target, inner_start)
+            for s in range(len(posterior))
         ])  # fmt: skip
     if backend != "native":
-        raise ValueError(f"unknown lrp.backend {backend!r}; choose from {BACKENDS}")
+        raise ValueError(f"unknown lrp backend {backend!r}; choose from {BACKENDS}")
     explainer = _Explainer(model, layer, epsilon, target, inner_start)
-
-    def score(params, inputs):
-        return functional_call(explainer, {f"model.{k}": v for k, v in params.items()}, (inputs,))
-
-    x = x.detach()
-    if chunk == 1:  # a plain autograd loop: on a CPU, faster than vmap for conv nets
-        heat = []
-        for s in range(num_samples(posterior)):
-            inputs = x.clone().requires_grad_(True)
-            with torch.enable_grad():
-                (g,) = torch.autograd.grad(
-                    score({k: v[s] for k, v in posterior.items()}, inputs), inputs
-                )
-            heat.append(g * x)
-        return torch.stack(heat)
-    gradient = vmap(grad(score, argnums=1), in_dims=(0, None))
-    parts = []
-    for start in range(0, num_samples(posterior), chunk):
-        params = {k: v[start : start + chunk] for k, v in posterior.items()}
-        parts.append(gradient(params, x) * x)
-    return torch.cat(parts)
-
-
-def bayesian_relevance(
-    model: nn.Sequential,
-    posterior: dict[str, torch.Tensor],
-    x: torch.Tensor,
-    layer: int,
-    ns: list[int],
-    targets: dict[int, torch.Tensor] | None = None,
-    epsilon: float = 0.1,
-    inner_start: str = "max_unit",
-    chunk: int = 8,
-    backend: str = "native",
-) -> dict[int, torch.Tensor]:
-    """Mean heatmap over the first n samples, for every n in `ns`, in one pass over samples.
-
-    `targets[n]` is the class explained at the output layer with n samples (the argmax of
-    their mean softmax; None = inner layer or each sample's own prediction). Running sums
-    serve every n at once; where a point's target for a smaller n differs from the largest
-    n's, only that point is recomputed. Without per-n targets the heatmaps for every n cost
-    the largest n alone.
-    """
-    largest = max(ns)
-    top = None if targets is None else targets[largest]
-    sums = {n: torch.zeros_like(x) for n in ns}
-    for start in range(0, largest, chunk):
-        size = min(chunk, largest - start)
-        params = {k: v[start : start + size] for k, v in posterior.items()}
-        heat = sample_relevance(model, params, x, layer, epsilon, top, inner_start, chunk, backend)
-        for n in ns:
-            count = min(max(n - start, 0), size)  # samples of this chunk among the first n
-            if count == 0:
-                continue
-            part = heat[:count].sum(0)
-            if targets is not None and (differs := targets[n] != top).any():
-                own = {k: v[:count] for k, v in params.items()}
-                part[differs] = sample_relevance(
-                    model, own, x[differs], layer, epsilon, targets[n][differs], inner_start,
-                    chunk, backend,
-                ).sum(0)  # fmt: skip
-            sums[n] += part
-    return {n: sums[n] / n for n in ns}
+    return times_input_gradient(posterior, x, explainer, chunk)
 
 
 def _captum_network(model: nn.Sequential, stop: int, epsilon: float) -> nn.Sequential:

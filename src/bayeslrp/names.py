@@ -13,6 +13,15 @@ INFERENCES = ("det", "vi", "hmc")
 # for the masking checks, left out of the study's claims).
 ATTACKS = ("fgsm", "pgd", "noise")
 CONTROL_ATTACKS = ("noise",)
+EXPLAINERS = ("lrp", "gradient_x_input")
+# The study's explainer: its heatmaps drive the claims and the figures; the others are
+# compared with it in the tables.
+STUDY_EXPLAINER = "lrp"
+# Per explainer, the settings of its block that change speed only (never the heatmap):
+# kept out of the rules' params so that changing them reruns nothing.
+EXPLAINER_SPEED_SETTINGS = {"lrp": ("backend",)}
+# Trivial explanations an explainer should beat (baselines.py), scored with the same metric.
+BASELINES = ("input", "random", "gradient_x_input")
 
 
 def alternatives(names) -> str:

@@ -9,14 +9,13 @@ gradient attack has masked gradients.
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from bayeslrp.metrics import perturbed
+from bayeslrp.posterior import Posterior
 
 
 def noise_attack(
-    model: nn.Module,
-    posterior: dict[str, torch.Tensor],
+    posterior: Posterior,
     x: torch.Tensor,
     y: torch.Tensor,
     *,

@@ -1,8 +1,9 @@
 """Posteriors as stacks of weight samples, and predictions averaged over them.
 
-A posterior is a dict: parameter name of the `nn.Sequential` state dict -> tensor with a
-leading sample dimension S. A deterministic net is the special case S = 1, so every later
-stage treats all inference methods alike.
+On disk a posterior is a dict: parameter name of the `nn.Sequential` state dict -> tensor
+with a leading sample dimension S. A deterministic net is the special case S = 1, so every
+later stage treats all inference methods alike. In memory it is a `Posterior`: that stack
+together with the network template it belongs to.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.func import functional_call, vmap
+
+from bayeslrp import io
+from bayeslrp.models import build_model
 
 
 def from_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -83,62 +87,103 @@ def interleave(stacked: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {name: value.flatten(0, 1)[order] for name, value in stacked.items()}
 
 
-def take(posterior: dict[str, torch.Tensor], n: int) -> dict[str, torch.Tensor]:
-    """The first `n` samples of a posterior (for MCMC stored in `spread_order`, n draws
-    spread over every chain and over each chain's length; VI draws are i.i.d.)."""
-    available = num_samples(posterior)
-    if n > available:
-        raise ValueError(f"asked for {n} posterior samples, the posterior holds {available}")
-    return {name: value[:n] for name, value in posterior.items()}
+class Posterior:
+    """A network template and a stack of S weight samples of it: the model of every stage
+    after fitting. Only the template's architecture is used; its own weights never are.
 
-
-def stacked_logits(
-    model: nn.Module,
-    posterior: dict[str, torch.Tensor],
-    x: torch.Tensor,
-    chunk: int = 16,
-    per_sample_inputs: bool = False,
-) -> torch.Tensor:
-    """Logits of every posterior sample, shape [S, N, 10], vectorised over samples.
-
-    `x` is [N, ...] shared by all samples, or [S, N, ...] with one input batch per sample
-    (`per_sample_inputs`). `vmap` over `functional_call` runs a chunk of samples as one
-    batched computation, differentiable with respect to `x` (the attacks need that).
+    Methods that run the net vectorise over samples with `vmap(functional_call)`, a
+    `chunk` of samples at a time (`chunks`), so memory holds one chunk's activations.
     """
 
-    def one(params, inputs):
-        return functional_call(model, params, (inputs,))
+    def __init__(self, network: nn.Module, samples: dict[str, torch.Tensor]):
+        self.network, self.samples = network, samples
 
-    if chunk == 1:  # a plain loop: on a CPU, faster than vmap for conv nets
-        return torch.stack([
-            one({k: v[s] for k, v in posterior.items()}, x[s] if per_sample_inputs else x)
-            for s in range(num_samples(posterior))
-        ])  # fmt: skip
-    call = vmap(one, in_dims=(0, 0 if per_sample_inputs else None))
-    size = num_samples(posterior)
-    parts = [
-        call(
-            {k: v[start : start + chunk] for k, v in posterior.items()},
-            x[start : start + chunk] if per_sample_inputs else x,
+    @classmethod
+    def load(cls, path: str, arch: str, hidden: int, device="cpu") -> Posterior:
+        """The posterior stored at `path`, checked against the architecture, on `device`."""
+        network = build_model(arch, hidden)
+        samples = io.load_tensors(path)
+        check_posterior(samples, network, path)
+        return cls(network, samples).to(device)
+
+    def save(self, path: str) -> None:
+        io.save_tensors(self.samples, path)
+
+    def __len__(self) -> int:
+        return num_samples(self.samples)
+
+    def to(self, device) -> Posterior:
+        return Posterior(
+            self.network.to(device), {k: v.to(device) for k, v in self.samples.items()}
         )
-        for start in range(0, size, chunk)
-    ]
-    return torch.cat(parts)
 
+    def sample(self, s: int) -> dict[str, torch.Tensor]:
+        """The weights of sample `s`, a state dict of the template."""
+        return {name: value[s] for name, value in self.samples.items()}
 
-@torch.no_grad()
-def predict_proba(
-    model: nn.Module,
-    posterior: dict[str, torch.Tensor],
-    x: torch.Tensor,
-    batch_size: int = 1000,
-) -> torch.Tensor:
-    """Posterior predictive: the mean softmax over samples, [N, 10], in batches of images."""
-    outputs = [
-        stacked_logits(model, posterior, x[i : i + batch_size]).softmax(-1).mean(0)
-        for i in range(0, len(x), batch_size)
-    ]
-    return torch.cat(outputs)
+    def take(self, n: int) -> Posterior:
+        """The first `n` samples (for MCMC stored in `spread_order`, n draws spread over
+        every chain and over each chain's length; VI draws are i.i.d.)."""
+        if n > len(self):
+            raise ValueError(f"asked for {n} posterior samples, the posterior holds {len(self)}")
+        return self._slice(0, n)
+
+    def _slice(self, start: int, stop: int) -> Posterior:
+        return Posterior(self.network, {k: v[start:stop] for k, v in self.samples.items()})
+
+    def chunks(self, size: int):
+        """(start, posterior of samples start .. start + size - 1) over all samples."""
+        for start in range(0, len(self), size):
+            yield start, self._slice(start, start + size)
+
+    def logits(
+        self, x: torch.Tensor, chunk: int = 16, per_sample_inputs: bool = False
+    ) -> torch.Tensor:
+        """Logits of every sample, shape [S, N, 10], differentiable with respect to `x`.
+
+        `x` is [N, ...] shared by all samples, or [S, N, ...] with one input batch per
+        sample (`per_sample_inputs`).
+        """
+
+        def one(params, inputs):
+            return functional_call(self.network, params, (inputs,))
+
+        if chunk == 1:  # a plain loop: on a CPU, faster than vmap for conv nets
+            return torch.stack([
+                one(self.sample(s), x[s] if per_sample_inputs else x) for s in range(len(self))
+            ])  # fmt: skip
+        call = vmap(one, in_dims=(0, 0 if per_sample_inputs else None))
+        parts = [
+            call(part.samples, x[start : start + chunk] if per_sample_inputs else x)
+            for start, part in self.chunks(chunk)
+        ]
+        return torch.cat(parts)
+
+    @torch.no_grad()
+    def predict_proba(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+        """Posterior predictive: the mean softmax over samples, [N, 10], in image batches."""
+        outputs = [
+            self.logits(x[i : i + batch_size]).softmax(-1).mean(0)
+            for i in range(0, len(x), batch_size)
+        ]
+        return torch.cat(outputs)
+
+    @torch.no_grad()
+    def predict_proba_prefixes(
+        self, x: torch.Tensor, ns: list[int], batch_size: int = 1000
+    ) -> dict[int, torch.Tensor]:
+        """Mean softmax over the first n samples for every n in `ns`, from one pass.
+
+        Cumulative sums over the sample dimension give every prefix mean at the cost of
+        the largest n alone (100 instead of 10 + 50 + 100 forward passes).
+        """
+        largest = self.take(max(ns))
+        out: dict[int, list[torch.Tensor]] = {n: [] for n in ns}
+        for i in range(0, len(x), batch_size):
+            cumulative = largest.logits(x[i : i + batch_size]).softmax(-1).cumsum(0)
+            for n in ns:
+                out[n].append(cumulative[n - 1] / n)
+        return {n: torch.cat(parts) for n, parts in out.items()}
 
 
 def layer_of(param: str) -> int:
@@ -178,26 +223,3 @@ def drop_invalid_samples(posterior: dict[str, torch.Tensor], source: str):
             f"diverged. Lower the step size or learning rate (or use a smaller prior_scale)"
         )
     return {name: value[valid] for name, value in posterior.items()}, int((~valid).sum())
-
-
-@torch.no_grad()
-def predict_proba_prefixes(
-    model: nn.Module,
-    posterior: dict[str, torch.Tensor],
-    x: torch.Tensor,
-    ns: list[int],
-    batch_size: int = 1000,
-) -> dict[int, torch.Tensor]:
-    """Mean softmax over the first n samples for every n in `ns`, from one pass over samples.
-
-    Cumulative sums over the sample dimension give every prefix mean at the cost of the
-    largest n alone (100 instead of 10 + 50 + 100 forward passes for the paper's counts).
-    """
-    largest = max(ns)
-    weights = take(posterior, largest)
-    out: dict[int, list[torch.Tensor]] = {n: [] for n in ns}
-    for i in range(0, len(x), batch_size):
-        cumulative = stacked_logits(model, weights, x[i : i + batch_size]).softmax(-1).cumsum(0)
-        for n in ns:
-            out[n].append(cumulative[n - 1] / n)
-    return {n: torch.cat(parts) for n, parts in out.items()}

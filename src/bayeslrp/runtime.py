@@ -35,14 +35,17 @@ def configure_logging(snakemake) -> logging.Logger:
     return log
 
 
-def execution_setting(snakemake, section: str, key: str):
+def execution_setting(snakemake, *keys: str):
     """A speed or progress setting (chunk sizes, the LRP backend, log intervals).
 
     Read from the config rather than passed as a rule's params: Snakemake reruns a job when
     its params change, and these change how fast or how verbosely a result is computed,
     not what it is (the tests check that both LRP backends and every chunk size agree).
     """
-    return snakemake.config[section][key]
+    value = snakemake.config
+    for key in keys:
+        value = value[key]
+    return value
 
 
 def seed_everything(seed: int) -> torch.Generator:

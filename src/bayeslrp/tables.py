@@ -7,11 +7,14 @@ import pandas as pd
 import torch
 
 from bayeslrp.metrics import lrp_robustness, softmax_robustness
+from bayeslrp.names import STUDY_EXPLAINER
 
-# DESIGN.md's columns, then `perturbed`: whether the attack's gradient steps moved the
+# DESIGN.md's columns (with `explainer`: lrp, another registered explainer, or a trivial
+# baseline), then `perturbed`: whether the attack's gradient steps moved the
 # input away from the attack's own starting point (x, or PGD's random start).
 ROBUSTNESS_COLUMNS = [
-    "dataset", "arch", "inference", "seed", "attack", "epsilon", "n_samples", "layer", "k",
+    "dataset", "arch", "inference", "seed", "attack", "epsilon", "n_samples", "explainer",
+    "layer", "k",
     "point", "label", "pred_clean", "pred_adv", "attack_success", "softmax_robustness",
     "lrp_robustness", "perturbed",
 ]  # fmt: skip
@@ -32,7 +35,7 @@ def robustness_rows(
     """Rows for one (model, seed, attack, n, layer): every k and every test point.
 
     `keys` holds the columns shared by all rows (dataset, arch, inference, seed, attack,
-    epsilon, n_samples, layer); `moved` [N] marks the points the attack perturbed. The
+    epsilon, n_samples, explainer, layer); `moved` [N] marks the points the attack perturbed. The
     LRP robustness is that of the mean heatmaps, or, given `sample_robustness`
     [len(ks), N], the mean over samples of each sample's own robustness.
     """
@@ -55,6 +58,11 @@ def robustness_rows(
         for k, score in zip(ks, scores, strict=True)
     ]
     return pd.concat(frames, ignore_index=True)[ROBUSTNESS_COLUMNS]
+
+
+def study_rows(robustness: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the study's explainer (LRP): the claims and figures are about it."""
+    return robustness[robustness["explainer"] == STUDY_EXPLAINER]
 
 
 def concat_tables(paths: list[str], sort_by: list[str]) -> pd.DataFrame:
@@ -135,7 +143,7 @@ def settings_comparison(run: dict, paper: dict, defaults: dict | None = None) ->
     return pd.DataFrame(rows)
 
 
-SUMMARY_KEYS = ["dataset", "arch", "inference", "attack", "n_samples", "layer", "k"]
+SUMMARY_KEYS = ["dataset", "arch", "inference", "attack", "n_samples", "explainer", "layer", "k"]
 
 
 def _mean_interval(values: np.ndarray, n_boot: int, confidence: float, rng) -> tuple:
@@ -152,7 +160,8 @@ def robustness_summary(
 ) -> pd.DataFrame:
     """Median, quartiles and mean with a bootstrap interval of each robustness metric.
 
-    One row per (model, attack, n, layer, k, metric, subset), seeds and points pooled;
+    One row per (model, attack, n, explainer, layer, k, metric, subset), seeds and points
+    pooled;
     subset `all` = every point, `perturbed` = points the attack moved, `attack_failed` =
     points whose prediction the attack did not change. NaN scores (a top-k that is
     undefined, see `metrics.topk_defined`) are left out, counted and given as a fraction.

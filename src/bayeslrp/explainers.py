@@ -1,0 +1,52 @@
+"""The explainers: name -> per-sample heatmaps of a posterior.
+
+Each entry is a function `(posterior, x, *, layer, target, inner_start, chunk, **own)`
+returning one heatmap per posterior sample, [S, N, ...]; `own` are its settings block
+`explainers.<name>` of the config. The Bayesian mean over n samples is generic
+(`heatmaps.mean_heatmaps`). A new explainer is a module, an entry here and in
+names.EXPLAINERS, and a settings block in the schema (explainers.<name>).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from bayeslrp import gradient_x_input, lrp
+from bayeslrp.heatmaps import mean_heatmaps
+from bayeslrp.names import EXPLAINER_SPEED_SETTINGS
+from bayeslrp.posterior import Posterior
+
+REGISTRY = {
+    "lrp": lrp.sample_relevance,
+    "gradient_x_input": gradient_x_input.sample_heatmaps,
+}
+
+
+def get(name: str):
+    if name not in REGISTRY:
+        raise ValueError(f"unknown explainer {name!r}; choose from {tuple(REGISTRY)}")
+    return REGISTRY[name]
+
+
+def sample_heatmaps(name: str, posterior: Posterior, x: torch.Tensor, **settings):
+    """Per-sample heatmaps [S, N, ...] of the explainer `name`."""
+    return get(name)(posterior, x, **settings)
+
+
+def bayesian_heatmaps(
+    name: str, posterior: Posterior, x: torch.Tensor, layer: int, ns: list[int],
+    targets: dict[int, torch.Tensor] | None = None, **settings,
+) -> dict[int, torch.Tensor]:  # fmt: skip
+    """Mean heatmap of the explainer `name` over the first n samples, for every n in `ns`."""
+    return mean_heatmaps(get(name), posterior, x, layer, ns, targets, **settings)
+
+
+def job_settings(snakemake) -> dict:
+    """Keyword settings of a workflow job's explainer (`wildcards.explainer`): what its
+    heatmaps depend on from the rule's params (`explainer`, see rules/common/settings.smk),
+    the speed settings (chunk, the LRP backend) from the config."""
+    name, given = snakemake.wildcards.explainer, snakemake.params.explainer
+    config = snakemake.config["explainers"]
+    speed = {key: config[name][key] for key in EXPLAINER_SPEED_SETTINGS.get(name, ())}
+    return {"inner_start": given["inner_start"], "chunk": config["chunk"], **given[name],
+            **speed}  # fmt: skip

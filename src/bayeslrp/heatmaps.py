@@ -1,0 +1,87 @@
+"""What every explainer shares: per-sample heatmaps as input x gradient of a scalar score,
+vectorised over posterior samples, and the Bayesian mean heatmap over the first n samples.
+
+An explainer is a function `(posterior, x, *, layer, target, inner_start, chunk, **own)`
+returning one heatmap per sample, [S, N, ...] (see explainers.REGISTRY). Averaging over
+samples, and reusing one pass for every n, is generic here, not per explainer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from torch.func import functional_call, grad, vmap
+
+from bayeslrp.posterior import Posterior
+
+
+def times_input_gradient(
+    posterior: Posterior, x: torch.Tensor, score: nn.Module, chunk: int = 8
+) -> torch.Tensor:
+    """x * d score(x) / dx for every sample's weights, [S, N, ...].
+
+    `score` is a module whose `forward(x)` is a scalar (summed over images) and whose
+    attribute `model` is the posterior's network, so that `functional_call` can swap in
+    each sample's weights. `chunk` samples run as one `vmap`; chunk = 1 is a plain
+    autograd loop (on a CPU, faster than vmap for conv nets).
+    """
+
+    def value(params, inputs):
+        return functional_call(score, {f"model.{k}": v for k, v in params.items()}, (inputs,))
+
+    x = x.detach()
+    if chunk == 1:
+        heat = []
+        for s in range(len(posterior)):
+            inputs = x.clone().requires_grad_(True)
+            with torch.enable_grad():
+                (g,) = torch.autograd.grad(value(posterior.sample(s), inputs), inputs)
+            heat.append(g * x)
+        return torch.stack(heat)
+    gradient = vmap(grad(value, argnums=1), in_dims=(0, None))
+    return torch.cat([gradient(part.samples, x) * x for _, part in posterior.chunks(chunk)])
+
+
+def mean_heatmaps(
+    explainer: Callable,
+    posterior: Posterior,
+    x: torch.Tensor,
+    layer: int,
+    ns: list[int],
+    targets: dict[int, torch.Tensor] | None = None,
+    chunk: int = 8,
+    **settings,
+) -> dict[int, torch.Tensor]:
+    """Mean heatmap over the first n samples, for every n in `ns`, in one pass over samples.
+
+    `targets[n]` is the class explained at the output layer with n samples (the argmax of
+    their mean softmax; None = inner layer or each sample's own prediction). Running sums
+    serve every n at once; where a point's target for a smaller n differs from the largest
+    n's, only that point is recomputed. Without per-n targets the heatmaps for every n cost
+    the largest n alone.
+    """
+    largest = max(ns)
+    top = None if targets is None else targets[largest]
+    sums = {n: torch.zeros_like(x) for n in ns}
+    for start, part in posterior.take(largest).chunks(chunk):
+        heat = explainer(part, x, layer=layer, target=top, chunk=chunk, **settings)
+        for n in ns:
+            count = min(max(n - start, 0), len(part))  # samples of this chunk among the first n
+            if count == 0:
+                continue
+            total = heat[:count].sum(0)
+            if targets is not None and (differs := targets[n] != top).any():
+                total[differs] = explainer(
+                    part.take(count), x[differs], layer=layer, target=targets[n][differs],
+                    chunk=chunk, **settings,
+                ).sum(0)  # fmt: skip
+            sums[n] += total
+    return {n: sums[n] / n for n in ns}
+
+
+def check_layer(model: nn.Sequential, layer: int) -> None:
+    """`layer` must be a learnable layer of `model`."""
+    if not 0 <= layer < len(model) or not isinstance(model[layer], (nn.Linear, nn.Conv2d)):
+        raise ValueError(f"layer {layer} is not a learnable layer of the network")

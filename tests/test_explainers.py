@@ -1,0 +1,102 @@
+"""The explainer registry: gradient x input against LRP-0 and captum, the generic Bayesian
+mean for any explainer, and the registry's agreement with the names module."""
+
+import pytest
+import torch
+
+from bayeslrp import build_model, explainers, names
+from bayeslrp.gradient_x_input import sample_heatmaps
+from bayeslrp.lrp import sample_relevance
+from bayeslrp.posterior import Posterior
+
+pytestmark = pytest.mark.usefixtures("float64")
+LAYERS = {"fc": (1, 3, 5), "conv": (0, 3, 7)}
+
+
+def random_posterior(arch, samples, hidden=5):
+    torch.manual_seed(3)
+    nets = [build_model(arch, hidden).double() for _ in range(samples)]
+    state = {k: torch.stack([n.state_dict()[k] for n in nets]) for k in nets[0].state_dict()}
+    return Posterior(nets[0], state)
+
+
+def explained_unit_value(net, x, layer, start):
+    """The start of LRP's relevance, per image: the explained unit's pre-activation (1 for
+    all_units, where LRP starts from the activations themselves, as gradient x input)."""
+    z = net[: layer + 1](x).flatten(1)
+    if start == "all_units" and layer < len(net) - 1:
+        return torch.ones(len(x))
+    chosen = z if layer == len(net) - 1 else net[layer + 1](z)
+    return z.gather(1, chosen.argmax(1).view(-1, 1)).squeeze(1)
+
+
+@pytest.mark.parametrize("arch", ["fc", "conv"])
+@pytest.mark.parametrize("start", ["max_unit", "all_units"])
+def test_gradient_x_input_is_lrp_at_epsilon_zero_from_the_units_value(arch, start):
+    # For LeakyReLU/MaxPool nets the epsilon rule at epsilon -> 0 (LRP-0) started from the
+    # explained unit's value is gradient x input (Ancona et al. 2018); our LRP starts from
+    # relevance 1 on a unit, so gradient x input = LRP-0 x that unit's value.
+    stack = random_posterior(arch, 3)
+    x = torch.rand(4, 1, 28, 28)
+    for layer in LAYERS[arch]:
+        ours = sample_heatmaps(stack, x, layer=layer, inner_start=start, chunk=2)
+        lrp0 = sample_relevance(stack, x, layer=layer, inner_start=start, epsilon=1e-12)
+        for s in range(3):
+            net = build_model(arch, 5).double()
+            net.load_state_dict(stack.sample(s))
+            with torch.no_grad():
+                value = explained_unit_value(net, x, layer, start).view(-1, 1, 1, 1)
+            expected = lrp0[s] * value
+            scale = expected.abs().max().item()
+            torch.testing.assert_close(ours[s], expected, rtol=1e-6, atol=1e-9 * scale)
+
+
+@pytest.mark.parametrize("arch", ["fc", "conv"])
+def test_gradient_x_input_matches_captum_at_the_output_layer(arch):
+    from captum.attr import InputXGradient
+
+    stack = random_posterior(arch, 2)
+    x = torch.rand(6, 1, 28, 28)
+    target = torch.tensor([0, 3, 9, 1, 1, 7])
+    ours = sample_heatmaps(stack, x, layer=LAYERS[arch][-1], target=target, chunk=1)
+    for s in range(2):
+        net = build_model(arch, 5).double()
+        net.load_state_dict(stack.sample(s))
+        expected = InputXGradient(net).attribute(x.clone().requires_grad_(True), target=target)
+        torch.testing.assert_close(ours[s], expected.detach())
+
+
+def test_vectorised_and_looped_heatmaps_agree():
+    stack = random_posterior("conv", 5)
+    x = torch.rand(3, 1, 28, 28)
+    for layer in LAYERS["conv"]:
+        looped = sample_heatmaps(stack, x, layer=layer, chunk=1)
+        torch.testing.assert_close(sample_heatmaps(stack, x, layer=layer, chunk=2), looped)
+
+
+@pytest.mark.parametrize("name", names.EXPLAINERS)
+def test_the_bayesian_mean_of_any_explainer_is_the_mean_of_its_sample_heatmaps(name):
+    stack = random_posterior("fc", 7)
+    x = torch.rand(30, 1, 28, 28)
+    ns = [1, 4, 7]
+    # per-n ensemble targets that disagree between n: the per-point recomputation runs
+    targets = {n: stack.take(n).predict_proba(x).argmax(1) for n in ns}
+    assert (targets[1] != targets[7]).any()
+    means = explainers.bayesian_heatmaps(name, stack, x, 5, ns, targets, chunk=3)
+    for n in ns:
+        direct = explainers.sample_heatmaps(name, stack.take(n), x, layer=5, target=targets[n])
+        torch.testing.assert_close(means[n], direct.mean(0))
+
+
+def test_registry_and_names_agree_and_unknown_names_are_refused():
+    assert tuple(explainers.REGISTRY) == names.EXPLAINERS
+    assert names.STUDY_EXPLAINER in names.EXPLAINERS
+    assert set(names.EXPLAINER_SPEED_SETTINGS) <= set(names.EXPLAINERS)
+    with pytest.raises(ValueError, match="unknown explainer 'smoothgrad'"):
+        explainers.get("smoothgrad")
+
+
+def test_an_inner_layer_that_is_not_learnable_is_refused():
+    stack = random_posterior("fc", 1)
+    with pytest.raises(ValueError, match="layer 2 is not a learnable layer"):
+        sample_heatmaps(stack, torch.rand(1, 1, 28, 28), layer=2)
