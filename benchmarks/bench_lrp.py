@@ -20,6 +20,7 @@ from torch.func import functional_call, grad, vmap
 from bayeslrp import build_model
 from bayeslrp.lrp import captum_lrp, sample_relevance
 from bayeslrp.models import LEARNABLE_LAYERS
+from bayeslrp.posterior import Posterior
 
 
 def timed(fn):
@@ -47,6 +48,7 @@ def bench(arch, args):
     model = build_model(arch, hidden)
     nets = [build_model(arch, hidden).state_dict() for _ in range(args.samples)]
     posterior = {k: torch.stack([n[k] for n in nets]) for k in nets[0]}
+    stack = Posterior(model, posterior)
     inputs = [torch.rand(args.images, 1, 28, 28) for _ in range(2)]
     layers = LEARNABLE_LAYERS[arch]
     heatmaps = args.samples * args.images * 2 * len(layers)
@@ -54,7 +56,7 @@ def bench(arch, args):
     def native():
         for x in inputs:
             for layer in layers:
-                sample_relevance(model, posterior, x, layer, 0.1, chunk=args.chunk)
+                sample_relevance(stack, x, layer=layer, chunk=args.chunk)
 
     def floor():
         for x in inputs:
@@ -68,7 +70,7 @@ def bench(arch, args):
             x = inputs[0][i % args.images : i % args.images + 1]
             captum_lrp(model, one, x, layers[i % len(layers)], 0.1)
 
-    sample_relevance(model, posterior, inputs[0][:10], layers[-1], chunk=args.chunk)  # warm up
+    sample_relevance(stack, inputs[0][:10], layer=layers[-1], chunk=args.chunk)  # warm up
     t_native, t_floor = timed(native), timed(floor)
     t_captum = timed(captum) * heatmaps / args.captum_calls
     print(f"{arch}-{hidden}: native {heatmaps / t_native:.0f} heatmaps/s ({t_native:.1f} s); "

@@ -11,6 +11,7 @@ from conftest import ROOT
 
 from bayeslrp import names
 from bayeslrp.attacks import REGISTRY, run_attack
+from bayeslrp.explainers import REGISTRY as EXPLAINERS
 from bayeslrp.figures import ATTACK_COLOURS
 from bayeslrp.models import build_model
 from bayeslrp.posterior import Posterior
@@ -29,13 +30,19 @@ def test_schema_registries_and_names_agree():
     assert tuple(SCHEMA["datasets"]["items"]["enum"]) == names.DATASETS
     models = SCHEMA["models"]["items"]["enum"]
     assert {m.split("_")[1] for m in models} == set(names.INFERENCES)
+    explainers = SCHEMA["explainers"]["properties"]
+    assert tuple(explainers["names"]["items"]["enum"]) == names.EXPLAINERS
+    assert tuple(EXPLAINERS) == names.EXPLAINERS
+    assert all(name in explainers for name in names.EXPLAINERS)  # a settings block each
+    for name, speed in names.EXPLAINER_SPEED_SETTINGS.items():
+        assert set(speed) <= set(explainers[name]["properties"]), name
 
 
 def test_wildcard_constraints_come_from_the_names_module():
     common = (ROOT / "rules" / "common.smk").read_text()
     block = common.split("wildcard_constraints:")[1].split("\n\n")[0]
     for wildcard, source in (("dataset", "DATASETS"), ("attack", "ATTACKS"),
-                             ("model", "INFERENCES")):  # fmt: skip
+                             ("model", "INFERENCES"), ("explainer", "EXPLAINERS")):  # fmt: skip
         line = next(line for line in block.splitlines() if line.strip().startswith(wildcard))
         assert f"alternatives({source})" in line, line
     assert names.alternatives(("fgsm", "pgd")) == "fgsm|pgd"

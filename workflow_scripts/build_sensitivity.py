@@ -5,9 +5,9 @@ import pandas as pd
 from bayeslrp import io
 from bayeslrp.claims import sensitivity_table
 from bayeslrp.figures import save, sensitivity_figure
-from bayeslrp.runtime import configure_logging
+from bayeslrp.runtime import configure_logging, job
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 

@@ -4,10 +4,10 @@ import pandas as pd
 
 from bayeslrp import io
 from bayeslrp.models import split_model_name
-from bayeslrp.runtime import configure_logging
+from bayeslrp.runtime import configure_logging, job
 from bayeslrp.tables import concat_tables, posterior_rows
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 inp = snakemake.input
 

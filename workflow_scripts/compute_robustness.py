@@ -6,10 +6,10 @@ import pandas as pd
 from bayeslrp import io
 from bayeslrp.diagnostics import weight_magnitude
 from bayeslrp.models import output_layer, split_model_name
-from bayeslrp.runtime import configure_logging
+from bayeslrp.runtime import configure_logging, job
 from bayeslrp.tables import robustness_rows
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 w, p, inp = snakemake.wildcards, snakemake.params, snakemake.input
 arch, inference = split_model_name(w.model)
@@ -44,9 +44,16 @@ for run, relevance_path in zip(p.runs, inp.relevance, strict=True):
                          f"not metrics.topk {list(p.topk)}; rerun its rule")  # fmt: skip
     frames.append(
         robustness_rows(
-            {**keys, "explainer": run["explainer"], "layer": run["layer"]}, labels,
-            evaluation["p_clean"], evaluation["p_adv"], heat["clean"], heat["adversarial"],
-            p.topk, moved, p.topk_mode, sample_robustness,
+            {**keys, "explainer": run["explainer"], "layer": run["layer"]},
+            labels,
+            evaluation["p_clean"],
+            evaluation["p_adv"],
+            heat["clean"],
+            heat["adversarial"],
+            p.topk,
+            moved,
+            p.topk_mode,
+            sample_robustness,
         )  # fmt: skip
     )
     undefined = frames[-1]["lrp_robustness"].isna().groupby(frames[-1]["k"]).sum()

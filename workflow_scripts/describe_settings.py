@@ -3,10 +3,10 @@
 import yaml
 
 from bayeslrp import io
-from bayeslrp.runtime import configure_logging
+from bayeslrp.runtime import configure_logging, job
 from bayeslrp.tables import settings_comparison
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 
 presets = {}

@@ -2,9 +2,9 @@
 
 from bayeslrp import io
 from bayeslrp.data import load_dataset
-from bayeslrp.runtime import configure_logging
+from bayeslrp.runtime import configure_logging, job
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 
 arrays, provenance = load_dataset(

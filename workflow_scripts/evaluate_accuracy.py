@@ -7,9 +7,9 @@ from bayeslrp import io
 from bayeslrp.data import to_float_images
 from bayeslrp.models import split_model_name
 from bayeslrp.posterior import Posterior
-from bayeslrp.runtime import configure_logging, resolve_device, set_threads
+from bayeslrp.runtime import configure_logging, job, resolve_device, set_threads
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 set_threads(snakemake.threads)
 device = resolve_device(snakemake.params.device)

@@ -11,10 +11,10 @@ from bayeslrp.baselines import baseline_heatmaps
 from bayeslrp.diagnostics import gradient_masking
 from bayeslrp.models import split_model_name
 from bayeslrp.posterior import Posterior
-from bayeslrp.runtime import configure_logging, execution_setting, set_threads
+from bayeslrp.runtime import configure_logging, execution_setting, job, set_threads
 from bayeslrp.tables import attack_summary
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 set_threads(snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params

@@ -4,9 +4,9 @@ import pandas as pd
 
 from bayeslrp import io
 from bayeslrp.claims import baseline_comparison, claims_breakdown, claims_table
-from bayeslrp.runtime import configure_logging
+from bayeslrp.runtime import configure_logging, job
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 settings = snakemake.params.claims
 

@@ -6,10 +6,10 @@ from bayeslrp import io
 from bayeslrp.data import training_subset
 from bayeslrp.models import build_model
 from bayeslrp.posterior import std_by_layer
-from bayeslrp.runtime import configure_logging, resolve_device, seed_everything, set_threads
+from bayeslrp.runtime import configure_logging, job, resolve_device, seed_everything, set_threads
 from bayeslrp.vi import fit_vi
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 set_threads(snakemake.threads)
 generator = seed_everything(int(snakemake.wildcards.seed))

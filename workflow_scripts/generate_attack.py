@@ -9,12 +9,13 @@ from bayeslrp.posterior import Posterior
 from bayeslrp.runtime import (
     configure_logging,
     execution_setting,
+    job,
     resolve_device,
     seed_everything,
     set_threads,
 )
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 set_threads(snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params

@@ -3,9 +3,9 @@
 import pandas as pd
 
 from bayeslrp.figures import accuracy_and_success, posterior_diagnostics, save
-from bayeslrp.runtime import configure_logging
+from bayeslrp.runtime import configure_logging, job
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 inp, out = snakemake.input, snakemake.output
 

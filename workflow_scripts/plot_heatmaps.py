@@ -14,9 +14,9 @@ from bayeslrp.figures import (
     topk_overlap,
 )
 from bayeslrp.models import output_layer, split_model_name
-from bayeslrp.runtime import configure_logging
+from bayeslrp.runtime import configure_logging, job
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 robustness = pd.read_csv(inp.robustness)

@@ -4,10 +4,10 @@ import pandas as pd
 
 from bayeslrp.figures import lrp_vs_softmax, robustness_by_layer, save
 from bayeslrp.models import split_model_name
-from bayeslrp.runtime import configure_logging
+from bayeslrp.runtime import configure_logging, job
 from bayeslrp.tables import study_rows
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 w, out = snakemake.wildcards, snakemake.output
 arch, inference = split_model_name(w.model)

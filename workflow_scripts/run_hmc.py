@@ -10,12 +10,13 @@ from bayeslrp.posterior import drop_invalid_samples, sample_std, std_by_layer
 from bayeslrp.runtime import (
     configure_logging,
     execution_setting,
+    job,
     resolve_device,
     seed_everything,
     set_threads,
 )
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 set_threads(snakemake.threads)
 seed = int(snakemake.wildcards.seed)

@@ -7,9 +7,9 @@ from pathlib import Path
 import yaml
 
 from bayeslrp import io
-from bayeslrp.runtime import configure_logging
+from bayeslrp.runtime import configure_logging, job
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 p, variant = snakemake.params, snakemake.wildcards.variant
 # Absolute: the nested run starts in the project directory (for its profile), not here.

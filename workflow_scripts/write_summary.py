@@ -5,10 +5,10 @@ from pathlib import Path
 import pandas as pd
 
 from bayeslrp import io
-from bayeslrp.runtime import configure_logging
+from bayeslrp.runtime import configure_logging, job
 from bayeslrp.summary_text import summary_page
 
-snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 inp = snakemake.input
 

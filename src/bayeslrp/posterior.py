@@ -8,6 +8,8 @@ together with the network template it belongs to.
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 from torch.func import functional_call, vmap
@@ -113,9 +115,9 @@ class Posterior:
         return num_samples(self.samples)
 
     def to(self, device) -> Posterior:
-        return Posterior(
-            self.network.to(device), {k: v.to(device) for k, v in self.samples.items()}
-        )
+        """A copy on `device` (the template too: `nn.Module.to` would move it in place)."""
+        network = copy.deepcopy(self.network).to(device)
+        return Posterior(network, {k: v.to(device) for k, v in self.samples.items()})
 
     def sample(self, s: int) -> dict[str, torch.Tensor]:
         """The weights of sample `s`, a state dict of the template."""
