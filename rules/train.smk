@@ -114,7 +114,7 @@ rule evaluate_accuracy:
     input:
         test=rules.download_dataset.output.test,
         weights=PATHS["posterior"],
-        code=package_modules("models", "posterior", "data", "io", "runtime"),
+        code=package_modules("models", "posterior", "data", "calibration", "io"),
     output:
         accuracy="results/accuracy/{dataset}/{model}/seed{seed}.csv",
     log:

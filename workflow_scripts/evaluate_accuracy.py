@@ -4,6 +4,7 @@ import pandas as pd
 import torch
 
 from bayeslrp import io
+from bayeslrp.calibration import brier, ece, nll
 from bayeslrp.data import to_float_images
 from bayeslrp.models import split_model_name
 from bayeslrp.posterior import Posterior
@@ -25,7 +26,11 @@ probabilities = posterior.predict_proba_prefixes(images, snakemake.params.n_samp
 for n, proba in probabilities.items():
     predicted = proba.argmax(1)
     accuracy = (predicted == labels).to(torch.float64).mean().item()
-    log.info("n_samples=%d: test accuracy %.4f", n, accuracy)
+    proba, targets = proba.cpu(), labels.cpu()
+    scores = {"nll": nll(proba, targets), "ece": ece(proba, targets),
+              "brier": brier(proba, targets)}  # fmt: skip
+    log.info("n_samples=%d: test accuracy %.4f, %s", n, accuracy, scores)
     rows.append({"dataset": w.dataset, "arch": arch, "inference": inference,
-                 "seed": int(w.seed), "n_samples": n, "test_accuracy": accuracy})  # fmt: skip
+                 "seed": int(w.seed), "n_samples": n, "test_accuracy": accuracy,
+                 **scores})  # fmt: skip
 io.save_csv(pd.DataFrame(rows), snakemake.output.accuracy)
