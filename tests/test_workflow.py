@@ -63,6 +63,9 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     assert len(accuracy) == 2 * (2 + 4)
     # Every model, Bayesian ones included, beats chance (0.1) by a wide margin.
     assert (accuracy["test_accuracy"] > 0.3).all(), accuracy
+    # calibration: better than a uniform guess (NLL log 10, Brier 0.9), ECE a fraction
+    assert accuracy["nll"].lt(2.3).all() and accuracy["brier"].lt(0.9).all(), accuracy
+    assert accuracy["ece"].between(0, 1).all()
     attacks = pd.read_csv(smoke_run / "results/tables/attacks.csv")
     assert len(attacks) == 2 * (2 + 4) * 2
     assert attacks["linf_mean"].le(0.25 + 1e-6).all() and attacks["l2_mean"].gt(0).all()
