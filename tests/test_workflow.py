@@ -68,6 +68,8 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     assert accuracy["ece"].between(0, 1).all()
     attacks = pd.read_csv(smoke_run / "results/tables/attacks.csv")
     assert len(attacks) == 2 * (2 + 4) * 2
+    assert list(attacks.columns[:7]) == ["dataset", "arch", "inference", "seed", "attack",
+                                         "epsilon", "n_samples"]  # fmt: skip
     assert attacks["linf_mean"].le(0.25 + 1e-6).all() and attacks["l2_mean"].gt(0).all()
     assert attacks["success_rate"].between(0, 1).all()
     posterior = pd.read_csv(smoke_run / "results/tables/posterior.csv")

@@ -62,7 +62,11 @@ for run, relevance_path in zip(p.runs, inp.relevance, strict=True):
                     "than k relevant pixels) get NaN robustness", run["explainer"],
                     run["attack"], run["n"], run["layer"], k, count)  # fmt: skip
 io.save_csv(pd.concat(frames, ignore_index=True), snakemake.output.robustness)
-io.save_csv(pd.DataFrame(attack_rows), snakemake.output.attacks)
+# The rows come back from JSON with sorted keys: the identifying columns first again.
+attacks = pd.DataFrame(attack_rows)
+leading = [*model_keys, "attack", "epsilon", "n_samples"]
+attacks = attacks[leading + [c for c in attacks.columns if c not in leading]]
+io.save_csv(attacks, snakemake.output.attacks)
 io.save_csv(pd.concat(baseline_frames, ignore_index=True), snakemake.output.baselines)
 posterior = io.load_tensors(inp.weights)
 magnitude = [{**model_keys, "statistic": "weight_abs_mean", "layer": layer, "value": value}
