@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,12 +16,30 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
-def snakemake(workdir: Path, *args: str, config: Path = ROOT / "configs" / "smoke.yaml"):
-    """Run snakemake on this project's Snakefile in `workdir`; return the completed process."""
+# The SLURM executor plugin runs `scontrol show config` whenever snakemake starts (to word
+# its help text); with SLURM's tools installed but no controller answering (after the
+# cluster test stops its own) that waits 10 s per call. Local runs put a `scontrol` that
+# fails at once first on the PATH; the plugin then treats the setting as unknown.
+NO_SCONTROL = Path(tempfile.mkdtemp(prefix="no-scontrol-"))
+(NO_SCONTROL / "scontrol").write_text("#!/bin/sh\nexit 1\n")
+(NO_SCONTROL / "scontrol").chmod(0o755)
+
+
+def snakemake(
+    workdir: Path, *args: str, config: Path = ROOT / "configs" / "smoke.yaml", slurm=False
+):
+    """Run snakemake on this project's Snakefile in `workdir`; return the completed process.
+    `slurm`: keep SLURM's real `scontrol` (the cluster test)."""
     cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
            "--configfile", str(config), *args]  # fmt: skip
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    env = {**os.environ, "PYTHONHASHSEED": "0"} if slurm else local_env()
     return subprocess.run(cmd, capture_output=True, text=True, env=env)
+
+
+def local_env() -> dict:
+    """The environment of a local (not SLURM) snakemake process: see NO_SCONTROL."""
+    path = f"{NO_SCONTROL}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**os.environ, "PYTHONHASHSEED": "0", "PATH": path}
 
 
 @pytest.fixture

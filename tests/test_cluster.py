@@ -33,7 +33,7 @@ def test_tiny_run_goes_through_slurm(tmp_path, slurm, tiny_config):
     run = snakemake(
         tmp_path, "--profile", str(ROOT / "profiles" / "slurm"), "--jobs", "2",
         "--default-resources", "slurm_partition=debug", "mem_mb=2000", "runtime=30",
-        "cpus_per_task=1", config=tiny_config,
+        "cpus_per_task=1", config=tiny_config, slurm=True,
     )  # fmt: skip
     assert run.returncode == 0, (run.stdout + run.stderr)[-5000:]
     robustness = pd.read_csv(tmp_path / "results/tables/robustness.csv")

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, local_env
 
 pytestmark = pytest.mark.workflow
 
@@ -21,7 +21,7 @@ def test_a_script_run_by_hand_rewrites_its_target_byte_for_byte(smoke_run, tmp_p
     done = subprocess.run(
         [sys.executable, str(script), target, "--configfile", str(ROOT / "configs/smoke.yaml"),
          "--directory", str(run)],
-        capture_output=True, text=True,
+        capture_output=True, text=True, env=local_env(),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert (run / target).read_bytes() == expected
@@ -32,7 +32,7 @@ def test_a_target_no_rule_writes_is_named(tmp_path):
     script = ROOT / "workflow_scripts" / "compute_robustness.py"
     done = subprocess.run(
         [sys.executable, str(script), "results/nothing.csv", "--directory", str(tmp_path)],
-        capture_output=True, text=True,
+        capture_output=True, text=True, env=local_env(),
     )  # fmt: skip
     assert done.returncode != 0
     assert "results/nothing.csv" in done.stderr

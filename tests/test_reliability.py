@@ -8,7 +8,7 @@ import time
 
 import pytest
 import torch
-from conftest import ROOT, SNAKEMAKE
+from conftest import ROOT, SNAKEMAKE, local_env
 
 from bayeslrp.io import atomic_path, save_tensors
 
@@ -25,7 +25,7 @@ def start(workdir, config, *args):
     # Own process group, so SIGKILL reaches snakemake and every job it started.
     return subprocess.Popen(
         cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        env=local_env(),
     )  # fmt: skip
 
 
