@@ -7,7 +7,6 @@ import torch
 
 from bayeslrp.gradient_x_input import sample_heatmaps
 from bayeslrp.heatmaps import mean_heatmaps
-from bayeslrp.names import BASELINES  # noqa: F401  (the names of baseline_heatmaps)
 from bayeslrp.posterior import Posterior
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bayeslrp.heatmaps import check_layer, times_input_gradient
+from bayeslrp.heatmaps import check_layer, start_unit, times_input_gradient
 from bayeslrp.posterior import Posterior
 
 
@@ -27,16 +27,12 @@ class _Score(nn.Module):
     def forward(self, x):
         layer, target, inner_start = self.settings
         z = self.model[: layer + 1](x)
-        flat = z.flatten(1)
-        if layer == len(self.model) - 1:  # output layer: the target logit
-            unit = flat.detach().argmax(1) if target is None else target
-            return flat.gather(1, unit.view(-1, 1)).sum()
-        activation = self.model[layer + 1](z).flatten(1)
-        if inner_start == "max_unit":
-            return flat.gather(1, activation.detach().argmax(1).view(-1, 1)).sum()
-        if inner_start == "all_units":
+        is_output = layer == len(self.model) - 1
+        activation = None if is_output else self.model[layer + 1](z).flatten(1)
+        unit = start_unit(z, activation, target, inner_start)
+        if unit is None:  # all_units: the sum of the layer's activations
             return activation.sum()
-        raise ValueError(f"unknown inner_start {inner_start!r}; choose max_unit or all_units")
+        return z.flatten(1).gather(1, unit.view(-1, 1)).sum()
 
 
 def sample_heatmaps(

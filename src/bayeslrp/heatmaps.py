@@ -16,6 +16,28 @@ from torch.func import functional_call, grad, vmap
 
 from bayeslrp.posterior import Posterior
 
+# Where an inner layer's explanation starts: its most active unit, or all its units.
+INNER_STARTS = ("max_unit", "all_units")
+
+
+def start_unit(
+    z: torch.Tensor, activation: torch.Tensor | None, target: torch.Tensor | None,
+    inner_start: str,
+) -> torch.Tensor | None:  # fmt: skip
+    """The unit [N] an explanation of a layer starts from; None = all units.
+
+    `z` is the layer's pre-activation, `activation` its flattened output after the
+    activation (None at the output layer, where the unit is `target`, or the top logit).
+    Every explainer starts from the same unit, so their heatmaps stay comparable.
+    """
+    if activation is None:
+        return z.detach().flatten(1).argmax(1) if target is None else target
+    if inner_start == "max_unit":
+        return activation.detach().argmax(1)
+    if inner_start == "all_units":
+        return None
+    raise ValueError(f"unknown inner_start {inner_start!r}; choose from {INNER_STARTS}")
+
 
 def times_input_gradient(
     posterior: Posterior, x: torch.Tensor, score: nn.Module, chunk: int = 8

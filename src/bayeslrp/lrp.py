@@ -24,10 +24,9 @@ import copy
 import torch
 from torch import nn
 
-from bayeslrp.heatmaps import times_input_gradient
+from bayeslrp.heatmaps import check_layer, start_unit, times_input_gradient
 from bayeslrp.posterior import Posterior
 
-INNER_STARTS = ("max_unit", "all_units")
 BACKENDS = ("native", "captum")
 
 
@@ -50,20 +49,16 @@ def _explained(modules, x, layer, epsilon, target, inner_start):
         a = _relevance_pass(module, a, epsilon) if isinstance(module, nn.LeakyReLU) else module(a)
     z = modules[layer](a)
     scaled = (z / stabilise(z, epsilon).detach()).flatten(1)
-    if layer == len(modules) - 1:  # output layer: relevance 1 on the target class
-        unit = z.detach().flatten(1).argmax(1) if target is None else target
-        return scaled.gather(1, unit.view(-1, 1)).sum()
-    activation = modules[layer + 1](z).detach().flatten(1)
-    if inner_start == "max_unit":  # relevance 1 on the most active unit
-        return scaled.gather(1, activation.argmax(1).view(-1, 1)).sum()
-    if inner_start == "all_units":  # relevance = the whole representation
+    is_output = layer == len(modules) - 1
+    activation = None if is_output else modules[layer + 1](z).detach().flatten(1)
+    unit = start_unit(z, activation, target, inner_start)
+    if unit is None:  # all_units: relevance = the whole representation
         return (scaled * activation).sum()
-    raise ValueError(f"unknown lrp.inner_start {inner_start!r}; choose from {INNER_STARTS}")
+    return scaled.gather(1, unit.view(-1, 1)).sum()  # relevance 1 on the start unit
 
 
 def _check_layer(model: nn.Sequential, layer: int) -> None:
-    if not isinstance(model[layer], (nn.Linear, nn.Conv2d)):
-        raise ValueError(f"layer {layer} ({type(model[layer]).__name__}) is not learnable")
+    check_layer(model, layer)
     for i, module in enumerate(model[: layer + 1]):
         if not isinstance(module, (nn.Linear, nn.Conv2d, nn.LeakyReLU, nn.MaxPool2d, nn.Flatten)):
             raise TypeError(f"no LRP rule for layer {i} ({type(module).__name__})")
@@ -178,7 +173,7 @@ def captum_lrp(
     from captum.attr import LRP
 
     if inner_start != "max_unit" and layer != len(model) - 1:
-        raise ValueError("the captum backend supports lrp.inner_start: max_unit only")
+        raise ValueError("the captum backend supports explainers.inner_start: max_unit only")
     template = copy.deepcopy(model)
     template.load_state_dict(weights)
     is_output = layer == len(model) - 1
