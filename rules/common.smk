@@ -12,7 +12,14 @@ if "lrp" in config:
         "the config's `lrp` section was split: lrp.epsilon and lrp.backend are now "
         "explainers.lrp.epsilon and explainers.lrp.backend; lrp.layers, lrp.target, "
         "lrp.inner_start and lrp.chunk are explainers.layers/target/inner_start/chunk; "
-        "lrp.topk and lrp.topk_mode are metrics.topk and metrics.topk_mode"
+        "lrp.topk and lrp.topk_mode are metrics.topk_overlap.k and "
+        "metrics.topk_overlap.mode"
+    )
+# The top-k keys before the metric registry.
+if {"topk", "topk_mode"} & set(config.get("metrics", {})):
+    raise ValueError(
+        "metrics.topk and metrics.topk_mode moved into the top-k metric's block: "
+        "metrics.topk_overlap.k and metrics.topk_overlap.mode"
     )
 # Validate first: a bad config stops here with the schema's message, before any job runs.
 validate(config, "../schemas/config.schema.yaml")

@@ -4,7 +4,7 @@ rule plot_heatmaps:
         attacks=heatmap_inputs("attacks"),
         relevance=heatmap_inputs("relevance"),
         robustness=rules.build_tables.output.robustness,
-        code=package_modules("figures", "metrics", "models", "io"),
+        code=package_modules("figures", "models", "io"),
     output:
         fig1=report(
             "results/figures/fig1_heatmaps.png",
@@ -38,8 +38,8 @@ rule plot_heatmaps:
     params:
         examples=heatmap_examples(),
         example_dataset=example_dataset(),
-        k=max(config["metrics"]["topk"]),
-        topk_mode=config["metrics"]["topk_mode"],
+        k=max(config["metrics"]["topk_overlap"]["k"]),
+        topk_mode=config["metrics"]["topk_overlap"]["mode"],
     script:
         "../workflow_scripts/plot_heatmaps.py"
 
@@ -75,6 +75,7 @@ rule plot_model_robustness:
         mem_mb=2000,
         runtime=5,
     params:
+        ks=config["metrics"]["topk_overlap"]["k"],
         k_correlation=config["claims"]["k_correlation"],
     script:
         "../workflow_scripts/plot_model_robustness.py"

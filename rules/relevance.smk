@@ -30,7 +30,7 @@ rule compute_relevance:
         weights=posterior_for,
         adversarial=rules.generate_attack.output.adversarial,
         clean=rules.explain_clean.output.relevance,
-        code=package_modules("explainers", "io", *sample_robustness_modules()),
+        code=package_modules("explainers", "io", *sample_metric_modules()),
     output:
         relevance=PATHS["relevance"],
     log:
@@ -46,7 +46,7 @@ rule compute_relevance:
     params:
         hidden=hidden,
         explainer=explainer_settings,
-        sample_robustness=sample_robustness_settings,
+        sample_metrics=sample_metric_settings,
         device=config["device"],
     script:
         "../workflow_scripts/compute_relevance.py"

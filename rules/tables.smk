@@ -6,7 +6,9 @@ rule compute_robustness:
         evaluations=evaluation_inputs("evaluation"),
         rows=evaluation_inputs("evaluation_row"),
         relevance=evaluation_inputs("relevance"),
-        code=package_modules("metrics", "tables", "diagnostics", "models", "io"),
+        code=package_modules(
+            "explanation_metrics", "tables", "diagnostics", "models", "io"
+        ),
     output:
         robustness="results/robustness/{dataset}/{model}/seed{seed}.csv",
         attacks="results/robustness/{dataset}/{model}/seed{seed}_attacks.csv",
@@ -24,8 +26,7 @@ rule compute_robustness:
         attack_runs=lambda w: attack_runs(w.model),
         runs=lambda w: evaluation_runs(w.model),
         baselines=BASELINES,
-        topk=config["metrics"]["topk"],
-        topk_mode=config["metrics"]["topk_mode"],
+        metrics=metric_settings(),
     script:
         "../workflow_scripts/compute_robustness.py"
 

@@ -49,11 +49,12 @@ def synthetic_table(seeds=(0, 1, 2), points=60, bayes_follows_softmax=False):
                         rows.append(pd.DataFrame({
                             "dataset": "mnist", "arch": arch, "inference": inference,
                             "seed": seed, "attack": "fgsm", "epsilon": 0.25, "n_samples": n,
-                            "layer": layer, "k": k, "point": np.arange(points), "label": 0,
+                            "layer": layer, "k": k, "metric": f"top{k}_overlap",
+                            "point": np.arange(points), "label": 0,
                             "pred_clean": 0, "pred_adv": np.arange(points) % 3 == 0,
                             "attack_success": np.arange(points) % 3 == 0,
                             "softmax_robustness": softmax,
-                            "lrp_robustness": np.clip(lrp, 0, 1), "perturbed": True,
+                            "explanation_robustness": np.clip(lrp, 0, 1), "perturbed": True,
                             "explainer": "lrp",
                         }))  # fmt: skip
     return pd.concat(rows, ignore_index=True)
@@ -116,8 +117,8 @@ def test_breakdown_reports_perturbed_points_separately():
     table = synthetic_table(seeds=(0,), points=60)
     table["perturbed"] = table["point"] % 2 == 0
     bayes = table["inference"] != "det"
-    table.loc[bayes & ~table["perturbed"], "lrp_robustness"] = 1.0
-    table.loc[bayes & table["perturbed"], "lrp_robustness"] = 0.3
+    table.loc[bayes & ~table["perturbed"], "explanation_robustness"] = 1.0
+    table.loc[bayes & table["perturbed"], "explanation_robustness"] = 0.3
     breakdown = claims_breakdown(table, SETTINGS)
     assert set(breakdown["dataset"]) == {"all", "mnist"}
     claims = claims_table(breakdown).set_index("claim")
@@ -130,19 +131,19 @@ def test_summary_quartiles_and_mean_interval():
     table = synthetic_table(seeds=(0,), points=40)
     summary = robustness_summary(table, n_boot=200)
     row = summary.query(
-        "inference == 'det' and arch == 'fc' and layer == 5 and k == 10"
-        " and metric == 'lrp_robustness' and subset == 'all'"
+        "inference == 'det' and arch == 'fc' and layer == 5 and metric == 'top10_overlap'"
+        " and quantity == 'explanation_robustness' and subset == 'all'"
     )
     assert len(row) == 1
     row = row.iloc[0]
     values = table[(table["arch"] == "fc") & (table["inference"] == "det") & (table["layer"] == 5)
-                   & (table["k"] == 10)]["lrp_robustness"]  # fmt: skip
+                   & (table["k"] == 10)]["explanation_robustness"]  # fmt: skip
     assert row["median"] == pytest.approx(values.median())
     assert row["q25"] == pytest.approx(values.quantile(0.25))
     assert row["mean_ci_low"] < values.mean() < row["mean_ci_high"]
     assert row["count"] == 40 and row["nan_count"] == 0
     failed = summary[
-        (summary["subset"] == "attack_failed") & (summary["metric"] == "lrp_robustness")
+        (summary["subset"] == "attack_failed") & (summary["quantity"] == "explanation_robustness")
     ]
     assert (failed["count"] == 26).all()  # points 1, 2, 4, 5, ... of 40: the attack failed
 
@@ -152,11 +153,14 @@ def test_baseline_comparison_flags_lrp_that_does_not_beat_a_trivial_explanation(
     output = table[table["layer"] == table["arch"].map({"fc": 5, "conv": 7})]
     # the input baseline scores 0.9 everywhere: only Bayesian LRP at n = 100 (~0.95) beats it
     baselines = pd.concat(
-        [output.assign(explainer=name, lrp_robustness=value)
+        [output.assign(explainer=name, explanation_robustness=value)
          for name, value in (("input", 0.9), ("random", 0.01), ("gradient_x_input", 0.5))],
         ignore_index=True,
     )  # fmt: skip
-    comparison = baseline_comparison(table, baselines, k=10).set_index(["arch", "n_samples"])
+    comparison = baseline_comparison(table, baselines)
+    comparison = comparison[comparison["metric"] == "top10_overlap"].set_index(
+        ["arch", "n_samples"]
+    )
     assert comparison.loc[("fc", 100), "beats_baselines"]
     assert not comparison.loc[("fc", 1), "beats_baselines"]  # det ~0.27 < 0.9
     assert not comparison.loc[("fc", 10), "beats_baselines"]  # 0.77 < 0.9
@@ -171,20 +175,21 @@ def test_the_plain_answer_names_masking_and_the_sensitivity_verdicts():
     table = synthetic_table(seeds=(0,), points=20)
     table["perturbed"] = table["point"] % 4 == 0  # three quarters left unchanged
     bayes = table["inference"] != "det"
-    table.loc[bayes & ~table["perturbed"], "lrp_robustness"] = 1.0  # masked points score 1
-    table.loc[bayes & table["perturbed"], "lrp_robustness"] = 0.9
+    table.loc[bayes & ~table["perturbed"], "explanation_robustness"] = 1.0  # masked points score 1
+    table.loc[bayes & table["perturbed"], "explanation_robustness"] = 0.9
     claims = claims_table(claims_breakdown(table, SETTINGS))
     attacks = pd.DataFrame({"inference": ["det", "hmc"], "unchanged_fraction": [0.0, 0.5],
                             "zero_gradient_fraction": [0.0, 0.5],
                             "saturated_fraction": [0.1, 1.0]})  # fmt: skip
     sensitivity = claims.assign(variant="reference")
-    comparison = baseline_comparison(table, table.assign(explainer="input", lrp_robustness=0.0),
-                                     k=10)  # fmt: skip
+    comparison = baseline_comparison(
+        table, table.assign(explainer="input", explanation_robustness=0.0)
+    )
     page = summary_page(claims, "Intro.", SETTINGS, comparison, attacks, sensitivity)
     assert "Short answer: yes" in page  # supported on all and on perturbed points
     assert "left up to 50% of the inputs unchanged" in page
     assert "Sensitivity: on perturbed points C2 is supported under reference" in page
-    table.loc[bayes & table["perturbed"], "lrp_robustness"] = 0.2
+    table.loc[bayes & table["perturbed"], "explanation_robustness"] = 0.2
     claims = claims_table(claims_breakdown(table, SETTINGS))
     page = summary_page(claims, "Intro.", SETTINGS, comparison, attacks, None)
     assert "Short answer: no: the high robustness rests on inputs the attack left unchanged" in page
@@ -213,9 +218,10 @@ def offset_table(points=200, rho_inside=0.0, seed=0):
                         rows.append(pd.DataFrame({
                             "dataset": dataset, "arch": arch, "inference": inference,
                             "seed": 0, "attack": attack, "epsilon": 0.25, "n_samples": n,
-                            "layer": layer, "k": k, "point": np.arange(points), "label": 0,
+                            "layer": layer, "k": k, "metric": f"top{k}_overlap",
+                            "point": np.arange(points), "label": 0,
                             "pred_clean": 0, "pred_adv": 0, "attack_success": False,
-                            "softmax_robustness": softmax, "lrp_robustness": lrp,
+                            "softmax_robustness": softmax, "explanation_robustness": lrp,
                             "explainer": "lrp",
                             "perturbed": True,
                         }))  # fmt: skip
@@ -226,7 +232,9 @@ def test_group_offsets_do_not_make_a_correlation_or_a_spread():
     table = offset_table()
     # what the old pooled statistics saw: a strong correlation over the pooled rows
     pooled = table[(table["layer"] == 5) & (table["k"] == 100)]
-    assert pooled["lrp_robustness"].corr(pooled["softmax_robustness"], method="spearman") > 0.8
+    assert (
+        pooled["explanation_robustness"].corr(pooled["softmax_robustness"], method="spearman") > 0.8
+    )
     claims = evaluate_claims(table, SETTINGS).set_index("claim")
     # inside the groups there is none: C5a cannot be supported, C5b holds
     assert abs(claims.loc["C5a", "value"]) < 0.1 and claims.loc["C5a", "verdict"] != "supported"
@@ -240,7 +248,7 @@ def test_p_values_use_one_value_per_point_not_repeated_rows():
     rng = np.random.default_rng(0)
     # make the comparison close, so that the p-value is not at its floor
     bayes = table["inference"] != "det"
-    table.loc[bayes, "lrp_robustness"] = 0.3 + rng.uniform(-0.2, 0.2, bayes.sum())
+    table.loc[bayes, "explanation_robustness"] = 0.3 + rng.uniform(-0.2, 0.2, bayes.sum())
     first = evaluate_claims(table, SETTINGS).set_index("claim")
     # the same rows again under a second attack name: no new independent evidence
     doubled = pd.concat([table, table.assign(attack="pgd")], ignore_index=True)
@@ -253,10 +261,10 @@ def test_p_values_use_one_value_per_point_not_repeated_rows():
 
     out = table[table["layer"] == table["arch"].map(output_layer)]
     out = out[out["k"] == 10]
-    det = out[out["inference"] == "det"].set_index(["arch", "point"])["lrp_robustness"]
+    det = out[out["inference"] == "det"].set_index(["arch", "point"])["explanation_robustness"]
     top = out[(out["inference"] != "det") & (out["n_samples"] == 100)]
     difference = (
-        top["lrp_robustness"].to_numpy()
+        top["explanation_robustness"].to_numpy()
         - det.loc[list(zip(top["arch"], top["point"], strict=True))].to_numpy()
     )
     per_point = pd.Series(difference).groupby(top["point"].to_numpy()).mean()
@@ -279,6 +287,6 @@ def test_the_summary_page_prints_no_nan_for_a_missing_note(tmp_path):
     claims = claims_table(claims_breakdown(table, SETTINGS))
     claims.to_csv(tmp_path / "claims.csv", index=False)
     claims = pd.read_csv(tmp_path / "claims.csv")  # empty notes come back as NaN
-    comparison = baseline_comparison(table, table.assign(explainer="input"), k=10)
+    comparison = baseline_comparison(table, table.assign(explainer="input"))
     page = summary_page(claims, "Intro.", SETTINGS, comparison)
     assert "(nan)" not in page and "**supported**" in page

@@ -42,7 +42,9 @@ def mutate(path, value):
         (("det", "batch_size"), 0, "0 is less than the minimum of 1"),
         (("vi", "batch_size"), "two", "'two' is not of type 'integer'"),
         (("attacks", "fgsm", "epsilon"), -0.1, "-0.1 is less than or equal to the minimum of 0"),
-        (("metrics", "topk"), [10, 1000], "1000 is greater than the maximum of 784"),
+        (("metrics", "topk_overlap", "k"), [10, 1000], "1000 is greater than the maximum of 784"),
+        (("metrics", "names"), ["spearman"], "does not contain items matching"),
+        (("metrics", "spearman", "mode"), "split", "'split' is not one of"),
         (("explainers", "lrp", "epsilon"), 0, "0 is less than or equal to the minimum of 0"),
         (("explainers", "names"), ["gradient_x_input"], "does not contain items matching"),
         (("explainers", "names"), ["lrp", "shap"], "'shap' is not one of"),
@@ -77,7 +79,16 @@ def test_a_config_with_the_old_lrp_section_says_where_its_keys_went(tmp_path):
     run = snakemake(tmp_path, "-n", config=old)
     assert run.returncode != 0
     out = run.stdout + run.stderr
-    assert "explainers.lrp.epsilon" in out and "metrics.topk" in out
+    assert "explainers.lrp.epsilon" in out and "metrics.topk_overlap.k" in out
+
+
+def test_a_config_with_the_old_topk_keys_says_where_they_went(tmp_path):
+    old = tmp_path / "old.yaml"
+    old.write_text(yaml.safe_dump({"metrics": {"topk": [10], "topk_mode": "split"}}))
+    run = snakemake(tmp_path, "-n", config=old)
+    assert run.returncode != 0
+    out = run.stdout + run.stderr
+    assert "metrics.topk_overlap.k" in out and "metrics.topk_overlap.mode" in out
 
 
 def test_more_samples_than_hmc_keeps_is_refused(tmp_path):

@@ -8,8 +8,9 @@ from bayeslrp import build_model
 from bayeslrp.attacks import attack, run_attack
 from bayeslrp.baselines import baseline_heatmaps, gradient_x_input
 from bayeslrp.diagnostics import gradient_masking, weight_magnitude
-from bayeslrp.metrics import lrp_robustness, perturbed
+from bayeslrp.metrics import perturbed
 from bayeslrp.posterior import Posterior
+from bayeslrp.topk import overlap as lrp_robustness
 
 
 def saturated_posterior(samples=3, scale=40.0):

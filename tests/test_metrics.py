@@ -1,14 +1,16 @@
 import pytest
 import torch
 
-from bayeslrp.metrics import (
-    lrp_robustness,
-    mean_sample_robustness,
-    perturbed,
-    softmax_robustness,
-    topk_defined,
-    topk_membership,
-)
+from bayeslrp.explanation_metrics import mean_over_samples
+from bayeslrp.metrics import perturbed, softmax_robustness
+from bayeslrp.topk import overlap as lrp_robustness
+from bayeslrp.topk import topk_defined, topk_membership
+
+
+def mean_sample_robustness(pairs, ks, mode="signed"):
+    """The per-sample mean top-k overlap at each k, [len(ks), N]."""
+    scores = mean_over_samples(pairs, {"topk_overlap": {"k": ks, "mode": mode}})
+    return torch.stack(list(scores.values()))
 
 
 def test_topk_overlap_on_hand_made_heatmaps():
@@ -131,7 +133,7 @@ def test_topk_modes_on_a_hand_made_heatmap():
     # split: the k // 2 most positive and the k - k // 2 most negative.
     assert members(4, "split") == [1, 2, 4, 5]
     assert members(3, "split") == [1, 2, 5]
-    with pytest.raises(ValueError, match="topk_mode 'largest'"):
+    with pytest.raises(ValueError, match="topk_overlap.mode 'largest'"):
         topk_membership(heat, 2, "largest")
 
 

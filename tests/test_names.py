@@ -12,6 +12,7 @@ from conftest import ROOT
 from bayeslrp import names
 from bayeslrp.attacks import REGISTRY, run_attack
 from bayeslrp.explainers import REGISTRY as EXPLAINERS
+from bayeslrp.explanation_metrics import REGISTRY as METRICS
 from bayeslrp.figures import ATTACK_COLOURS
 from bayeslrp.models import build_model
 from bayeslrp.posterior import Posterior
@@ -36,6 +37,10 @@ def test_schema_registries_and_names_agree():
     assert all(name in explainers for name in names.EXPLAINERS)  # a settings block each
     for name, speed in names.EXPLAINER_SPEED_SETTINGS.items():
         assert set(speed) <= set(explainers[name]["properties"]), name
+    metrics = SCHEMA["metrics"]["properties"]
+    assert tuple(metrics["names"]["items"]["enum"]) == names.METRICS == tuple(METRICS)
+    assert metrics["names"]["contains"]["const"] == names.STUDY_METRIC
+    assert all(name in metrics for name in names.METRICS)  # a settings block each
 
 
 def test_wildcard_constraints_come_from_the_names_module():

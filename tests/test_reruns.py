@@ -52,12 +52,17 @@ def test_lrp_epsilon_reruns_only_relevance_and_what_follows(smoke_run, tmp_path)
     assert rules == {"explain_clean", "compute_relevance", "compute_robustness"}
 
 
-def test_a_new_k_rescores_without_any_backward_pass(smoke_run, tmp_path):
+@pytest.mark.parametrize(
+    "edit",
+    [lambda c: c["metrics"]["topk_overlap"].update(k=[10, 20, 30]),
+     lambda c: c["metrics"].update(names=["topk_overlap"]),
+     lambda c: c["metrics"].update(spearman={"mode": "absolute"})],
+    ids=["new_k", "drop_a_metric", "metric_setting"],
+)  # fmt: skip
+def test_a_metric_change_rescores_without_any_backward_pass(smoke_run, tmp_path, edit):
     # the heatmaps, the attacks' masking diagnostics and the baselines' heatmaps are cached:
     # only the scoring and the tables rerun
-    jobs = planned(
-        smoke_run, changed_config(tmp_path, lambda c: c["metrics"].update(topk=[10, 20, 30]))
-    )
+    jobs = planned(smoke_run, changed_config(tmp_path, edit))
     assert {rule for rule, _ in jobs} - AGGREGATES == {"compute_robustness"}
 
 

@@ -50,10 +50,10 @@ def rules():
                 yield name, ROOT / "workflow_scripts" / f"{script.group(1)}.py", declared
 
 
-# Declared only where used: the relevance rule scores samples with `metrics` only under
-# metrics.bayes_robustness: mean_of_robustness (common.smk's sample_robustness_modules), so
-# that by default a metrics edit reruns the tables, not LRP.
-CONDITIONAL = {"compute_relevance": {"metrics"}}
+# Declared only where used: the relevance rule scores samples with `explanation_metrics`
+# only under metrics.bayes_robustness: mean_of_robustness (common.smk's
+# sample_metric_modules), so that by default a metric edit reruns the tables, not LRP.
+CONDITIONAL = {"compute_relevance": {"explanation_metrics"}}
 
 
 def test_every_rule_declares_the_modules_its_script_runs():

@@ -1,6 +1,7 @@
 """The sensitivity study runs the whole workflow per variant; here on the tiny config, with
 one variant that switches every reference-code option on at once."""
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -13,7 +14,7 @@ REFERENCE_LIKE = {
     "hmc": {"protocol": "per_batch", "batch_size": 250, "init": "pyro_default"},
     "attacks": {"bayes": "mean_adversarial", "loss": "logit_margin"},
     "explainers": {"target": "per_sample"},
-    "metrics": {"bayes_robustness": "mean_of_robustness", "topk_mode": "split"},
+    "metrics": {"bayes_robustness": "mean_of_robustness", "topk_overlap": {"mode": "split"}},
 }
 
 
@@ -54,29 +55,33 @@ def test_the_noise_control_runs_through_the_workflow_and_stays_out_of_the_claims
     robustness = pd.read_csv(study / "results/tables/robustness.csv")
     assert set(robustness["attack"]) == {"fgsm", "noise"}
     noise = robustness[robustness["attack"] == "noise"]
-    assert noise["perturbed"].all() and noise["lrp_robustness"].notna().any()
+    assert noise["perturbed"].all() and noise["explanation_robustness"].notna().any()
     attacks = pd.read_csv(study / "results/tables/attacks.csv").set_index("attack")
     assert (attacks.loc["noise", "zero_gradient_start_fraction"] == 0).all()
     claims = pd.read_csv(study / "results/tables/claims.csv").set_index("claim")
     # C1 counts deterministic rows of real attacks only: the fgsm rows
     fgsm_det = robustness.query(
-        "attack == 'fgsm' and inference == 'det' and k == 10 and explainer == 'lrp'"
+        "attack == 'fgsm' and inference == 'det' and metric == 'top10_overlap' "
+        "and explainer == 'lrp'"
     )
     assert claims.loc["C1", "n_rows"] == (~fgsm_det["attack_success"]).sum()
 
 
 def test_gradient_x_input_runs_as_an_explainer_beside_lrp(study):
     robustness = pd.read_csv(study / "results/tables/robustness.csv")
-    keys = ["dataset", "arch", "inference", "seed", "attack", "n_samples", "layer", "k", "point"]
+    keys = ["dataset", "arch", "inference", "seed", "attack", "n_samples", "layer", "metric",
+            "point"]  # fmt: skip
     lrp, gxi = (robustness[robustness["explainer"] == e].set_index(keys).sort_index()
                 for e in ("lrp", "gradient_x_input"))  # fmt: skip
     assert len(lrp) == len(gxi) > 0 and lrp.index.equals(gxi.index)
     # the same predictions, different explanations
     assert lrp["softmax_robustness"].equals(gxi["softmax_robustness"])
-    assert not lrp["lrp_robustness"].equals(gxi["lrp_robustness"])
+    assert not lrp["explanation_robustness"].equals(gxi["explanation_robustness"])
     # the claims count LRP rows only: C1's rows are LRP's det, not-fooled fgsm rows
     claims = pd.read_csv(study / "results/tables/claims.csv").set_index("claim")
-    det = lrp.reset_index().query("attack == 'fgsm' and inference == 'det' and k == 10")
+    det = lrp.reset_index().query(
+        "attack == 'fgsm' and inference == 'det' and metric == 'top10_overlap'"
+    )
     assert claims.loc["C1", "n_rows"] == (~det["attack_success"]).sum()
     # the explainer comparison has both, and the gradient x input baseline once
     comparison = pd.read_csv(study / "results/tables/baseline_comparison.csv")
@@ -107,10 +112,21 @@ def test_a_variant_is_a_complete_run_with_its_own_settings(study):
                          weights_only=True)  # fmt: skip
     assert {v.shape[0] for v in weights.values()} == {10}
     # mean_of_robustness: the relevance artifacts carry per-sample scores for n > 1
+    robustness = pd.read_csv(variant / "results/tables/robustness.csv")
+    labels = set(robustness["metric"])
+    assert "spearman" in labels and len(labels) >= 2
     relevance = variant / "results/relevance/fashion_mnist/fc_hmc/seed0"
     for explainer in ("lrp", "gradient_x_input"):
         heat = torch.load(relevance / explainer / "fgsm_samples10_layer5.pt", weights_only=True)
-        assert heat["sample_robustness"].shape == (2, 20)
+        means = {key.removeprefix("sample_mean_"): value for key, value in heat.items()
+                 if key.startswith("sample_mean_")}  # fmt: skip
+        assert means.keys() == labels and {v.shape for v in means.values()} == {(20,)}
+        rows = robustness.query(
+            "explainer == @explainer and inference == 'hmc' and n_samples == 10 and layer == 5"
+            " and attack == 'fgsm' and dataset == 'fashion_mnist'"
+        )
+        for label, values in means.items():  # the table holds the per-sample means
+            table = rows[rows["metric"] == label].sort_values("point")["explanation_robustness"]
+            assert np.allclose(table.to_numpy(), values.double().numpy(), equal_nan=True)
     # logit_margin moves every input, so no point is unperturbed
-    robustness = pd.read_csv(variant / "results/tables/robustness.csv")
     assert robustness["perturbed"].all()

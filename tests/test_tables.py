@@ -7,6 +7,7 @@ from bayeslrp.tables import (
     posterior_rows,
     robustness_rows,
     settings_comparison,
+    topk_rows,
 )
 
 
@@ -30,27 +31,26 @@ def test_attack_summary_on_a_hand_made_attack():
     assert row["clean_accuracy"] == 1.0 and row["adversarial_accuracy"] == 0.5
 
 
-def test_robustness_rows_have_every_point_and_k():
-    heat = torch.arange(8.0).view(2, 1, 2, 2)
+def test_robustness_rows_have_every_point_and_metric_in_long_format():
     p = torch.tensor([[0.6, 0.4], [0.1, 0.9]])
     keys = {"dataset": "mnist", "arch": "fc", "inference": "det", "seed": 0, "attack": "fgsm",
             "epsilon": 0.25, "n_samples": 1, "explainer": "lrp", "layer": 5}  # fmt: skip
     moved = torch.tensor([True, False])
-    rows = robustness_rows(keys, torch.tensor([0, 1]), p, p.flip(1), heat, heat, [1, 3], moved)
+    scores = {"top1_overlap": torch.tensor([0.25, 0.5]), "spearman": torch.tensor([0.75, -1.0])}
+    rows = robustness_rows(keys, torch.tensor([0, 1]), p, p.flip(1), scores, moved)
     assert list(rows.columns) == ROBUSTNESS_COLUMNS and len(rows) == 4
-    assert rows["lrp_robustness"].eq(1.0).all() and rows["attack_success"].all()
+    assert rows["metric"].tolist() == ["top1_overlap"] * 2 + ["spearman"] * 2
+    assert rows["explanation_robustness"].tolist() == [0.25, 0.5, 0.75, -1.0]
+    assert rows["attack_success"].all() and rows["point"].tolist() == [0, 1, 0, 1]
     assert rows["perturbed"].tolist() == [True, False, True, False]
 
 
-def test_robustness_rows_take_per_sample_scores_when_given():
-    heat = torch.arange(8.0).view(2, 1, 2, 2)
-    p = torch.tensor([[0.6, 0.4], [0.1, 0.9]])
-    scores = torch.tensor([[0.25, 0.5], [0.75, 1.0]])  # [k, point]
-    keys = {"dataset": "mnist", "arch": "fc", "inference": "vi", "seed": 0, "attack": "fgsm",
-            "epsilon": 0.25, "n_samples": 10, "explainer": "lrp", "layer": 5}  # fmt: skip
-    rows = robustness_rows(keys, torch.tensor([0, 1]), p, p, heat, heat, [1, 3],
-                           torch.tensor([True, True]), sample_robustness=scores)  # fmt: skip
-    assert rows["lrp_robustness"].tolist() == [0.25, 0.5, 0.75, 1.0]
+def test_topk_rows_keep_the_study_metric_at_the_given_ks_in_their_order():
+    table = pd.DataFrame({"metric": ["spearman", "top10_overlap", "top30_overlap",
+                                     "top100_overlap"], "value": [1, 2, 3, 4]})  # fmt: skip
+    rows = topk_rows(table, [30, 10])
+    assert rows["k"].tolist() == [10, 30] and rows["value"].tolist() == [2, 3]
+    assert list(rows["metric"].cat.categories) == ["top30_overlap", "top10_overlap"]
 
 
 def test_posterior_rows_are_long_format():

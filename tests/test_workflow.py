@@ -52,11 +52,15 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
 def test_tables_have_the_design_columns_and_every_row(smoke_run):
     robustness = pd.read_csv(smoke_run / "results/tables/robustness.csv")
     assert list(robustness.columns) == ROBUSTNESS_COLUMNS
-    # 2 datasets x (2 det x 1 n + 2 Bayesian x 2 n) x 2 attacks x 3 layers x 2 k x 20 points
-    assert len(robustness) == 2 * (2 + 4) * 2 * 3 * 2 * 20
+    # 2 datasets x (2 det x 1 n + 2 Bayesian x 2 n) x 2 attacks x 3 layers
+    # x 3 metrics (top-k overlap at 2 k, Spearman) x 20 points
+    assert len(robustness) == 2 * (2 + 4) * 2 * 3 * 3 * 20
+    assert set(robustness["metric"]) == {"top10_overlap", "top30_overlap", "spearman"}
     # NaN = top-k undefined (fewer than k relevant pixels); the rest are overlaps in [0, 1]
-    lrp = robustness["lrp_robustness"]
-    assert lrp.dropna().between(0, 1).all() and lrp.notna().mean() > 0.5
+    by_metric = robustness.groupby("metric")["explanation_robustness"]
+    for metric, values in by_metric:
+        low = -1 if metric == "spearman" else 0
+        assert values.dropna().between(low, 1).all() and values.notna().mean() > 0.5, metric
     assert robustness["softmax_robustness"].between(0, 1).all()
     assert set(robustness["layer"]) == {0, 1, 3, 5, 7}
     accuracy = pd.read_csv(smoke_run / "results/tables/accuracy.csv")
@@ -120,7 +124,8 @@ def test_claims_and_summary_tables(smoke_run):
             & (defined["value"] <= defined["ci_high"] + 1e-9)).all()  # fmt: skip
     summary = pd.read_csv(tables / "robustness_summary.csv")
     assert set(summary["subset"]) == {"all", "perturbed", "attack_failed"}
-    full = summary[(summary["subset"] == "all") & (summary["metric"] == "lrp_robustness")]
+    full = summary[(summary["subset"] == "all") & (summary["quantity"] == "explanation_robustness")]
+    assert set(full["metric"]) == {"top10_overlap", "top30_overlap", "spearman"}
     assert (full["count"] + full["nan_count"] == 20).all()  # one seed x 20 points per group
     assert (full["undefined_fraction"] == full["nan_count"] / 20).all()
     # a group with every top-k undefined has no quantiles; every other group has ordered ones

@@ -13,11 +13,11 @@ inp = snakemake.input
 
 model_keys = ["dataset", "arch", "inference", "seed", "n_samples"]
 robustness = concat_tables(
-    inp.robustness, model_keys + ["attack", "explainer", "layer", "k", "point"]
+    inp.robustness, model_keys + ["attack", "explainer", "layer", "metric", "point"]
 )
 accuracy = concat_tables(inp.accuracy, model_keys)
 attacks = concat_tables(inp.attacks, model_keys + ["attack"])
-baselines = concat_tables(inp.baselines, model_keys + ["attack", "explainer", "k", "point"])
+baselines = concat_tables(inp.baselines, model_keys + ["attack", "explainer", "metric", "point"])
 # One row per dataset: the source used, where it was found, and the verified checksums.
 sources = pd.json_normalize([io.load_json(path) for path in inp.sources]).drop(columns="attempts")
 posterior = pd.concat(

@@ -4,7 +4,7 @@ import torch
 
 from bayeslrp import io
 from bayeslrp.explainers import bayesian_heatmaps, job_settings, sample_heatmaps
-from bayeslrp.metrics import mean_sample_robustness
+from bayeslrp.explanation_metrics import SAMPLE_PREFIX, mean_over_samples
 from bayeslrp.models import output_layer, split_model_name
 from bayeslrp.posterior import Posterior
 from bayeslrp.runtime import configure_logging, job, resolve_device, set_threads
@@ -37,7 +37,7 @@ log.info("%s adversarial heatmaps at layer %d over %d samples, %d points", w.exp
          n, len(x_adv))  # fmt: skip
 result = {"clean": clean, "adversarial": adversarial}
 
-if p.sample_robustness:  # metrics.bayes_robustness: mean_of_robustness
+if p.sample_metrics:  # metrics.bayes_robustness: mean_of_robustness
     x = io.load_tensors(snakemake.input.points)["images"].to(device)
     clean_target = adv_target = None
     if targets is not None:
@@ -52,7 +52,6 @@ if p.sample_robustness:  # metrics.bayes_robustness: mean_of_robustness
             )  # fmt: skip
             log.info("scored samples %d-%d of %d one by one", start, start + len(part), n)
 
-    ks, mode = p.sample_robustness["topk"], p.sample_robustness["topk_mode"]
-    result["sample_robustness"] = mean_sample_robustness(pairs(), ks, mode).float()
-    result["topk"] = torch.tensor(ks)
+    for label, values in mean_over_samples(pairs(), p.sample_metrics).items():
+        result[SAMPLE_PREFIX + label] = values.float()
 io.save_tensors(result, snakemake.output.relevance)

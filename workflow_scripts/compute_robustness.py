@@ -5,6 +5,7 @@ import pandas as pd
 
 from bayeslrp import io
 from bayeslrp.diagnostics import weight_magnitude
+from bayeslrp.explanation_metrics import SAMPLE_PREFIX, score
 from bayeslrp.models import output_layer, split_model_name
 from bayeslrp.runtime import configure_logging, job
 from bayeslrp.tables import robustness_rows
@@ -26,41 +27,36 @@ for run, attack_path, evaluation_path, row_path in zip(
     evaluations[run["attack"], run["n"]] = keys, attack["moved"], evaluation
     attack_rows.append(io.load_json(row_path))
     for name in p.baselines:
+        scores = score(p.metrics, evaluation[f"baseline_{name}_clean"],
+                       evaluation[f"baseline_{name}_adversarial"])  # fmt: skip
         baseline_frames.append(
             robustness_rows({**keys, "explainer": name, "layer": output_layer(arch)}, labels,
-                            evaluation["p_clean"], evaluation["p_adv"],
-                            evaluation[f"baseline_{name}_clean"],
-                            evaluation[f"baseline_{name}_adversarial"], p.topk, attack["moved"],
-                            p.topk_mode)
+                            evaluation["p_clean"], evaluation["p_adv"], scores,
+                            attack["moved"])
         )  # fmt: skip
 
 frames = []
 for run, relevance_path in zip(p.runs, inp.relevance, strict=True):
     keys, moved, evaluation = evaluations[run["attack"], run["n"]]
     heat = io.load_tensors(relevance_path)
-    sample_robustness = heat.get("sample_robustness")  # metrics: mean_of_robustness
-    if sample_robustness is not None and heat["topk"].tolist() != list(p.topk):
-        raise ValueError(f"{relevance_path} was scored for k in {heat['topk'].tolist()}, "
-                         f"not metrics.topk {list(p.topk)}; rerun its rule")  # fmt: skip
+    scores = score(p.metrics, heat["clean"], heat["adversarial"])
+    # metrics.bayes_robustness: mean_of_robustness (scored sample by sample with the heatmaps)
+    sample_means = {key.removeprefix(SAMPLE_PREFIX): values for key, values in heat.items()
+                    if key.startswith(SAMPLE_PREFIX)}  # fmt: skip
+    if sample_means and sample_means.keys() != scores.keys():
+        raise ValueError(f"{relevance_path} holds sample means of {sorted(sample_means)}, not of "
+                         f"the metrics' labels {sorted(scores)}; rerun its rule")  # fmt: skip
+    scores = sample_means or scores
     frames.append(
-        robustness_rows(
-            {**keys, "explainer": run["explainer"], "layer": run["layer"]},
-            labels,
-            evaluation["p_clean"],
-            evaluation["p_adv"],
-            heat["clean"],
-            heat["adversarial"],
-            p.topk,
-            moved,
-            p.topk_mode,
-            sample_robustness,
-        )  # fmt: skip
-    )
-    undefined = frames[-1]["lrp_robustness"].isna().groupby(frames[-1]["k"]).sum()
-    for k, count in undefined[undefined > 0].items():
-        log.warning("%s %s n=%d layer %d k=%d: %d points whose top-k is undefined (fewer "
-                    "than k relevant pixels) get NaN robustness", run["explainer"],
-                    run["attack"], run["n"], run["layer"], k, count)  # fmt: skip
+        robustness_rows({**keys, "explainer": run["explainer"], "layer": run["layer"]}, labels,
+                        evaluation["p_clean"], evaluation["p_adv"], scores, moved)
+    )  # fmt: skip
+    for label, values in scores.items():
+        if values.isnan().any():
+            log.warning("%s %s n=%d layer %d %s: %d points whose score is undefined (e.g. "
+                        "fewer than k relevant pixels, a constant heatmap) get NaN",
+                        run["explainer"], run["attack"], run["n"], run["layer"], label,
+                        int(values.isnan().sum()))  # fmt: skip
 io.save_csv(pd.concat(frames, ignore_index=True), snakemake.output.robustness)
 # The rows come back from JSON with sorted keys: the identifying columns first again.
 attacks = pd.DataFrame(attack_rows)

@@ -16,7 +16,7 @@ claims = claims_table(breakdown)
 for row in claims.itertuples():
     log.info("%s %s: %.3f [%.3f, %.3f] -> %s (perturbed only: %s)", row.claim, row.statement,
              row.value, row.ci_low, row.ci_high, row.verdict, row.verdict_perturbed)  # fmt: skip
-comparison = baseline_comparison(robustness, pd.read_csv(snakemake.input.baselines), settings["k"])
+comparison = baseline_comparison(robustness, pd.read_csv(snakemake.input.baselines))
 io.save_csv(breakdown, snakemake.output.breakdown)
 io.save_csv(claims, snakemake.output.claims)
 io.save_csv(comparison, snakemake.output.comparison)

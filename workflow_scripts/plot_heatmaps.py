@@ -14,6 +14,7 @@ from bayeslrp.figures import (
     topk_overlap,
 )
 from bayeslrp.models import output_layer, split_model_name
+from bayeslrp.names import topk_label
 from bayeslrp.runtime import configure_logging, job
 
 snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
@@ -33,7 +34,7 @@ def columns(run):
     arch, inference = split_model_name(run["model"])
     return dict(dataset=run["dataset"], arch=arch, inference=inference, seed=run["seed"],
                 attack=run["attack"], n_samples=run["n"], explainer=run["explainer"],
-                layer=run["layer"], k=p.k)  # fmt: skip
+                layer=run["layer"], metric=topk_label(p.k))  # fmt: skip
 
 
 def heatmaps(run, point):
@@ -52,7 +53,7 @@ for dataset in dict.fromkeys(run["dataset"] for run in runs):
     notes.append(f"{dataset} point {point}: {why}")
     for run in shown:
         clean, adversarial = heatmaps(run, point)
-        score = select(robustness, **columns(run), point=point)["lrp_robustness"].item()
+        score = select(robustness, **columns(run), point=point)["explanation_robustness"].item()
         examples.append({
             "name": f"{dataset}\n{run['model']} n={run['n']}", "run": run, "point": point,
             "image": io.load_tensors(run["points"])["images"][point, 0].numpy(),

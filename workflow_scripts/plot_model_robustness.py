@@ -5,14 +5,15 @@ import pandas as pd
 from bayeslrp.figures import lrp_vs_softmax, robustness_by_layer, save
 from bayeslrp.models import split_model_name
 from bayeslrp.runtime import configure_logging, job
-from bayeslrp.tables import study_rows
+from bayeslrp.tables import study_rows, topk_rows
 
 snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 w, out = snakemake.wildcards, snakemake.output
 arch, inference = split_model_name(w.model)
 
-robustness = study_rows(pd.read_csv(snakemake.input.robustness))
+# The study's explainer and metric: LRP, top-k overlap at each k.
+robustness = topk_rows(study_rows(pd.read_csv(snakemake.input.robustness)), snakemake.params.ks)
 # The net and the deterministic net of its architecture, on this dataset.
 rows = robustness[
     (robustness["dataset"] == w.dataset)

@@ -21,11 +21,12 @@ def check_config(config):
             f"full_data); raise hmc.num_samples "
             f"or lower n_samples"
         )
+    ks = config["metrics"]["topk_overlap"]["k"]
     for key in ("k", "k_correlation"):
-        if config["claims"][key] not in config["metrics"]["topk"]:
+        if config["claims"][key] not in ks:
             raise ValueError(
-                f"claims.{key} = {config['claims'][key]} is not one of metrics.topk "
-                f"{config['metrics']['topk']}; add it to metrics.topk or change claims.{key}"
+                f"claims.{key} = {config['claims'][key]} is not one of "
+                f"metrics.topk_overlap.k {ks}; add it there or change claims.{key}"
             )
     unknown = set(config["sensitivity"]["variants"]) - set(
         config["sensitivity"]["catalogue"]

@@ -24,23 +24,30 @@ def explainer_settings(wildcards):
     return canonical({**shared, name: own})
 
 
-def sample_robustness_settings(wildcards):
-    """Top-k settings, for the relevance rule only where it scores samples one by one.
+def metric_settings():
+    """The explanation metrics of the run, {name: settings}, in metrics.names order."""
+    return {
+        name: canonical(config["metrics"][name]) for name in config["metrics"]["names"]
+    }
 
-    With the default mean_heatmap metric a top-k change reruns the tables, not LRP.
+
+def sample_metric_settings(wildcards):
+    """The metrics, for the relevance rule only where it scores samples one by one.
+
+    With the default mean_heatmap a metric change reruns the tables, not the heatmaps.
     """
     if (
         config["metrics"]["bayes_robustness"] != "mean_of_robustness"
         or wildcards.n == "1"
     ):
         return None
-    return {k: config["metrics"][k] for k in ("topk", "topk_mode")}
+    return metric_settings()
 
 
-def sample_robustness_modules():
-    """The metrics module is relevance code only where samples are scored one by one."""
+def sample_metric_modules():
+    """The metrics are relevance code only where samples are scored one by one."""
     if config["metrics"]["bayes_robustness"] == "mean_of_robustness":
-        return ["metrics"]
+        return ["explanation_metrics"]
     return []
 
 

@@ -30,6 +30,7 @@ from scipy.stats import rankdata, wilcoxon
 
 from bayeslrp.models import LEARNABLE_LAYERS, output_layer
 from bayeslrp.names import CONTROL_ATTACKS, STUDY_EXPLAINER
+from bayeslrp.tables import study_rows, topk_rows
 
 VERDICTS = ("supported", "not supported", "inconclusive")
 SIDES = ("above", "below", "within")
@@ -101,7 +102,7 @@ def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """The columns the statistics read, as arrays: resampling arrays is ~100x cheaper than
     resampling a DataFrame, and the bootstrap resamples thousands of times."""
     return {
-        "lrp_robustness": frame["lrp_robustness"].to_numpy(dtype=float),
+        "explanation_robustness": frame["explanation_robustness"].to_numpy(dtype=float),
         "softmax_robustness": frame["softmax_robustness"].to_numpy(dtype=float),
         "n_samples": frame["n_samples"].to_numpy(dtype=float),
         "det": (frame["inference"] == "det").to_numpy(),
@@ -146,7 +147,7 @@ def _c3_select(frame, s):
 
 
 def _c3_compute(rows):
-    return _per_group(rows, lambda g: _spearman(g["n_samples"], g["lrp_robustness"]))
+    return _per_group(rows, lambda g: _spearman(g["n_samples"], g["explanation_robustness"]))
 
 
 def _c4_select(frame, s):
@@ -162,7 +163,7 @@ def _c4_select(frame, s):
 
 
 def _middle_minus_output_iqr(group: dict) -> float:
-    lrp = group["lrp_robustness"]
+    lrp = group["explanation_robustness"]
     return _iqr(lrp[group["middle"]]) - _iqr(lrp[group["output"]])
 
 
@@ -178,7 +179,9 @@ def _c5_rows(frame, s):
 
 
 def _lrp_softmax_rho(rows):
-    return _per_group(rows, lambda g: _spearman(g["lrp_robustness"], g["softmax_robustness"]))
+    return _per_group(
+        rows, lambda g: _spearman(g["explanation_robustness"], g["softmax_robustness"])
+    )
 
 
 def _point_values(rows: pd.DataFrame, value: pd.Series) -> np.ndarray:
@@ -201,10 +204,10 @@ def _c2_p_value(rows, frame, s):
     det = at_output(frame)
     det = det[(det["inference"] == "det") & (det["k"] == s["k"])]
     keys = ["dataset", "attack", "arch", "seed", "point"]
-    paired = rows.merge(det[[*keys, "lrp_robustness"]], on=keys, suffixes=("", "_det"))
+    paired = rows.merge(det[[*keys, "explanation_robustness"]], on=keys, suffixes=("", "_det"))
     if paired.empty:
         return np.nan
-    difference = paired["lrp_robustness"] - paired["lrp_robustness_det"]
+    difference = paired["explanation_robustness"] - paired["explanation_robustness_det"]
     return _wilcoxon_greater(_point_values(paired, difference))
 
 
@@ -212,10 +215,10 @@ def _c3_p_value(rows, frame, s):
     keys = [*GROUP_KEYS, "seed", "point"]
     low = rows[rows["n_samples"] == rows["n_samples"].min()]
     high = rows[rows["n_samples"] == rows["n_samples"].max()]
-    paired = high.merge(low[[*keys, "lrp_robustness"]], on=keys, suffixes=("", "_low"))
+    paired = high.merge(low[[*keys, "explanation_robustness"]], on=keys, suffixes=("", "_low"))
     if paired.empty:
         return np.nan
-    difference = paired["lrp_robustness"] - paired["lrp_robustness_low"]
+    difference = paired["explanation_robustness"] - paired["explanation_robustness_low"]
     return _wilcoxon_greater(_point_values(paired, difference))
 
 
@@ -224,14 +227,14 @@ CLAIMS = [
         "C1", "Deterministic LRP robustness is low, even when the attack fails",
         "median k-LRP robustness of deterministic nets at the output layer, over points whose "
         "prediction the attack did not change (every attack pooled)",
-        _c1_select, lambda rows: _median(rows["lrp_robustness"]), "c1_max", "below", "",
+        _c1_select, lambda rows: _median(rows["explanation_robustness"]), "c1_max", "below", "",
         "the attack changed every deterministic prediction",
     ),
     Claim(
         "C2", "Bayesian pre-softmax LRP robustness is close to 1",
         "median k-LRP robustness of Bayesian nets at the output layer with the largest n "
         "(every attack pooled)",
-        _c2_select, lambda rows: _median(rows["lrp_robustness"]), "c2_min", "above",
+        _c2_select, lambda rows: _median(rows["explanation_robustness"]), "c2_min", "above",
         "Wilcoxon signed-rank, Bayesian > deterministic: one mean paired difference per "
         "point (same dataset, attack, architecture, seed)",
         "no Bayesian nets in the run", _c2_p_value,
@@ -396,9 +399,10 @@ def claims_breakdown(robustness: pd.DataFrame, settings: dict) -> pd.DataFrame:
     """Every claim on all datasets together and on each dataset, on all points and on the
     points the attack actually perturbed (columns `dataset`, `subset`, `n_samples` first;
     `n_samples` is empty for the claims as defined, and set on the extra C5a rows that
-    show the correlation at each n). The claims are the study's, about its explainer (LRP):
-    the rows of other explainers are left out."""
-    robustness = robustness[robustness["explainer"] == STUDY_EXPLAINER]
+    show the correlation at each n). The claims are the study's, about its explainer (LRP)
+    and metric (top-k overlap at claims.k and claims.k_correlation): the rows of other
+    explainers and metrics are left out."""
+    robustness = topk_rows(study_rows(robustness), [settings["k"], settings["k_correlation"]])
     frames = []
     for dataset in ["all", *sorted(robustness["dataset"].unique())]:
         rows = robustness if dataset == "all" else robustness[robustness["dataset"] == dataset]
@@ -422,21 +426,20 @@ def claims_table(breakdown: pd.DataFrame) -> pd.DataFrame:
     return main.join(extra, on="claim").reset_index(drop=True)
 
 
-COMPARISON_KEYS = ["dataset", "arch", "inference", "n_samples", "attack"]
+COMPARISON_KEYS = ["dataset", "arch", "inference", "n_samples", "attack", "metric"]
 
 
-def baseline_comparison(robustness: pd.DataFrame, baselines: pd.DataFrame, k: int) -> pd.DataFrame:
+def baseline_comparison(robustness: pd.DataFrame, baselines: pd.DataFrame) -> pd.DataFrame:
     """Median robustness at the output layer of LRP, of every other explainer run, and of
-    each trivial explanation, per model, n and attack (seeds and points pooled), on all
-    points and perturbed points. A baseline that was also run as an explainer (gradient x
-    input) appears once, as the explainer."""
+    each trivial explanation, per model, n, attack and metric (seeds and points pooled), on
+    all points and perturbed points. A baseline that was also run as an explainer (gradient
+    x input) appears once, as the explainer."""
     explained = at_output(robustness)
     baselines = baselines[~baselines["explainer"].isin(explained["explainer"].unique())]
-    frames = [explained[explained["k"] == k], baselines[baselines["k"] == k]]
-    rows = pd.concat(frames, ignore_index=True)
+    rows = pd.concat([explained, baselines], ignore_index=True)
     tables = []
     for subset, part in (("", rows), ("_perturbed", rows[rows["perturbed"].astype(bool)])):
-        medians = part.groupby([*COMPARISON_KEYS, "explainer"])["lrp_robustness"].median()
+        medians = part.groupby([*COMPARISON_KEYS, "explainer"])["explanation_robustness"].median()
         tables.append(medians.unstack("explainer").add_suffix(subset))
     table = tables[0].join(tables[1]).reset_index()
     others = [c for c in tables[0].columns if c != STUDY_EXPLAINER]

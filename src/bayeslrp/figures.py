@@ -43,8 +43,8 @@ from plotnine import (
 
 from bayeslrp import names
 from bayeslrp.io import atomic_path
-from bayeslrp.metrics import relevant_pixels, topk_membership
 from bayeslrp.models import output_layer
+from bayeslrp.topk import relevant_pixels, topk_membership
 
 # One colour per registered attack, in names.ATTACKS order, so a new attack needs no edit here.
 PALETTE = ("#4c9be8", "#e8804c", "#7f7f7f", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#bcbd22")
@@ -235,14 +235,15 @@ def robustness_by_layer(robustness: pd.DataFrame, title: str) -> ggplot:
                               panel_k=_k_label(robustness))  # fmt: skip
     n_models, n_k = frame["model"].nunique(), frame["k"].nunique()
     undefined = (
-        frame.assign(nan=frame["lrp_robustness"].isna())
+        frame.assign(nan=frame["explanation_robustness"].isna())
         .groupby(["layer_name", "panel_k", "model"], observed=True, as_index=False)["nan"]
         .mean()
     )
     undefined["label"] = undefined["nan"].map(lambda f: f"u {f:.0%}")
     undefined["y"] = 1.07
     return (
-        ggplot(frame.dropna(subset=["lrp_robustness"]), aes("model", "lrp_robustness"))
+        ggplot(frame.dropna(subset=["explanation_robustness"]),
+               aes("model", "explanation_robustness"))
         + geom_boxplot(aes(fill="attack"), position=position_dodge(width=0.8), width=0.7,
                        outlier_size=0.5)  # fmt: skip
         + geom_text(undefined, aes("model", "y", label="label"), size=6, color="#555555")
@@ -261,7 +262,7 @@ def spearman_by_panel(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Spearman correlation of LRP and softmax robustness per panel, as a text label."""
     rows = []
     for values, group in frame.groupby(keys, observed=True):
-        rho = group["lrp_robustness"].corr(group["softmax_robustness"], method="spearman")
+        rho = group["explanation_robustness"].corr(group["softmax_robustness"], method="spearman")
         label = "rho = n/a" if np.isnan(rho) else f"rho = {rho:.2f}"
         rows.append({**dict(zip(keys, values, strict=True)), "label": label})
     labels = pd.DataFrame(rows)
@@ -277,7 +278,7 @@ def lrp_vs_softmax(robustness: pd.DataFrame, title: str) -> ggplot:
     rho = spearman_by_panel(frame, ["layer_name", "model"])
     n_models = frame["model"].nunique()
     return (
-        ggplot(frame, aes("softmax_robustness", "lrp_robustness"))
+        ggplot(frame, aes("softmax_robustness", "explanation_robustness"))
         + geom_point(aes(color="attack"), alpha=0.35, size=0.8)
         + geom_text(rho, aes(label="label"), x=0.02, y=1.08, ha="left", size=7, inherit_aes=False)
         + facet_grid("layer_name ~ model")

@@ -20,8 +20,18 @@ STUDY_EXPLAINER = "lrp"
 # Per explainer, the settings of its block that change speed only (never the heatmap):
 # kept out of the rules' params so that changing them reruns nothing.
 EXPLAINER_SPEED_SETTINGS = {"lrp": ("backend",)}
+# Scores of a clean against an adversarial heatmap (explanation_metrics.py). Each gives
+# one or more rows per point, labelled in the tables' `metric` column (top-k: one per k).
+METRICS = ("topk_overlap", "spearman")
+# The study's metric: its rows (at claims.k and claims.k_correlation) drive the claims.
+STUDY_METRIC = "topk_overlap"
 # Trivial explanations an explainer should beat (baselines.py), scored with the same metric.
 BASELINES = ("input", "random", "gradient_x_input")
+
+
+def topk_label(k: int) -> str:
+    """The `metric` label of the top-k overlap at k (e.g. top10_overlap)."""
+    return f"top{k}_overlap"
 
 
 def alternatives(names) -> str:

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from bayeslrp.claims import VERDICTS
+from bayeslrp.names import topk_label
 
 
 def _interval(value: float, low: float, high: float) -> str:
@@ -80,6 +81,8 @@ def summary_page(
     every claim on all points and on the points the attack actually perturbed, and how LRP
     compares with trivial explanations."""
     level = f"{settings['confidence']:.0%}"
+    # The claims' metric: the top-k overlap at claims.k.
+    comparison = comparison[comparison["metric"] == topk_label(settings["k"])]
     lines = [introduction.rstrip(), ""]
     if attacks is not None:
         lines += ["The answer in brief", "-" * 19, "",

@@ -1,4 +1,5 @@
-"""Tidy result tables: one row per (model, seed, attack, n_samples, layer, k, point)."""
+"""Tidy result tables: one row per (model, seed, attack, n_samples, explainer, layer,
+metric, point)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bayeslrp.metrics import lrp_robustness, softmax_robustness
-from bayeslrp.names import STUDY_EXPLAINER
+from bayeslrp.metrics import softmax_robustness
+from bayeslrp.names import STUDY_EXPLAINER, topk_label
 
-# DESIGN.md's columns (with `explainer`: lrp, another registered explainer, or a trivial
-# baseline), then `perturbed`: whether the attack's gradient steps moved the
-# input away from the attack's own starting point (x, or PGD's random start).
+# DESIGN.md's columns in long format: one row per explanation metric (`metric`: a label of
+# explanation_metrics, e.g. top10_overlap or spearman) with its score in
+# `explanation_robustness`, whatever the explainer (lrp, another registered explainer, or a
+# trivial baseline); then `perturbed`: whether the attack's gradient steps moved the input
+# away from the attack's own starting point (x, or PGD's random start).
 ROBUSTNESS_COLUMNS = [
     "dataset", "arch", "inference", "seed", "attack", "epsilon", "n_samples", "explainer",
-    "layer", "k",
+    "layer", "metric",
     "point", "label", "pred_clean", "pred_adv", "attack_success", "softmax_robustness",
-    "lrp_robustness", "perturbed",
+    "explanation_robustness", "perturbed",
 ]  # fmt: skip
 
 
@@ -25,19 +28,14 @@ def robustness_rows(
     labels: torch.Tensor,
     p_clean: torch.Tensor,
     p_adv: torch.Tensor,
-    heat_clean: torch.Tensor,
-    heat_adv: torch.Tensor,
-    ks: list[int],
+    scores: dict[str, torch.Tensor],
     moved: torch.Tensor,
-    topk_mode: str = "signed",
-    sample_robustness: torch.Tensor | None = None,
 ) -> pd.DataFrame:
-    """Rows for one (model, seed, attack, n, layer): every k and every test point.
+    """Rows for one (model, seed, attack, n, explainer, layer): every metric label of
+    `scores` ({label: [N]}, explanation_metrics.score) and every test point.
 
     `keys` holds the columns shared by all rows (dataset, arch, inference, seed, attack,
-    epsilon, n_samples, explainer, layer); `moved` [N] marks the points the attack perturbed. The
-    LRP robustness is that of the mean heatmaps, or, given `sample_robustness`
-    [len(ks), N], the mean over samples of each sample's own robustness.
+    epsilon, n_samples, explainer, layer); `moved` [N] marks the points the attack perturbed.
     """
     pred_clean, pred_adv = p_clean.argmax(1), p_adv.argmax(1)
     per_point = {
@@ -49,20 +47,28 @@ def robustness_rows(
         "softmax_robustness": softmax_robustness(p_clean, p_adv).double().numpy(),
         "perturbed": moved.numpy(),
     }
-    if sample_robustness is None:
-        scores = [lrp_robustness(heat_clean, heat_adv, k, topk_mode) for k in ks]
-    else:
-        scores = list(sample_robustness.double())
     frames = [
-        pd.DataFrame({**keys, "k": k, **per_point, "lrp_robustness": score.numpy()})
-        for k, score in zip(ks, scores, strict=True)
-    ]
+        pd.DataFrame({**keys, "metric": metric, **per_point,
+                      "explanation_robustness": score.double().cpu().numpy()})
+        for metric, score in scores.items()
+    ]  # fmt: skip
     return pd.concat(frames, ignore_index=True)[ROBUSTNESS_COLUMNS]
 
 
 def study_rows(robustness: pd.DataFrame) -> pd.DataFrame:
     """The rows of the study's explainer (LRP): the claims and figures are about it."""
     return robustness[robustness["explainer"] == STUDY_EXPLAINER]
+
+
+def topk_rows(robustness: pd.DataFrame, ks: list[int]) -> pd.DataFrame:
+    """The rows of the study's metric (top-k overlap) at each k of `ks`, with a `k` column
+    and `metric` as a categorical in the order of `ks` (the figures' panel order)."""
+    labels = {topk_label(k): k for k in ks}
+    rows = robustness[robustness["metric"].isin(labels)]
+    return rows.assign(
+        k=rows["metric"].map(labels),
+        metric=pd.Categorical(rows["metric"], categories=list(labels), ordered=True),
+    )
 
 
 def concat_tables(paths: list[str], sort_by: list[str]) -> pd.DataFrame:
@@ -143,7 +149,9 @@ def settings_comparison(run: dict, paper: dict, defaults: dict | None = None) ->
     return pd.DataFrame(rows)
 
 
-SUMMARY_KEYS = ["dataset", "arch", "inference", "attack", "n_samples", "explainer", "layer", "k"]
+SUMMARY_KEYS = [
+    "dataset", "arch", "inference", "attack", "n_samples", "explainer", "layer", "metric"
+]
 
 
 def _mean_interval(values: np.ndarray, n_boot: int, confidence: float, rng) -> tuple:
@@ -158,13 +166,14 @@ def _mean_interval(values: np.ndarray, n_boot: int, confidence: float, rng) -> t
 def robustness_summary(
     robustness: pd.DataFrame, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0
 ) -> pd.DataFrame:
-    """Median, quartiles and mean with a bootstrap interval of each robustness metric.
+    """Median, quartiles and mean with a bootstrap interval of each robustness score.
 
-    One row per (model, attack, n, explainer, layer, k, metric, subset), seeds and points
-    pooled;
+    One row per (model, attack, n, explainer, layer, metric, quantity, subset), seeds and
+    points pooled; quantity `explanation_robustness` is the metric's score,
+    `softmax_robustness` that of the predictions (the same for every metric);
     subset `all` = every point, `perturbed` = points the attack moved, `attack_failed` =
     points whose prediction the attack did not change. NaN scores (a top-k that is
-    undefined, see `metrics.topk_defined`) are left out, counted and given as a fraction.
+    undefined, see `topk.topk_defined`) are left out, counted and given as a fraction.
     """
     rng = np.random.default_rng(seed)
     subsets = {"all": slice(None), "perturbed": robustness["perturbed"],
@@ -172,15 +181,15 @@ def robustness_summary(
     rows = []
     for subset, keep in subsets.items():
         for keys, group in robustness[keep].groupby(SUMMARY_KEYS, sort=True):
-            for metric in ("lrp_robustness", "softmax_robustness"):
-                values = group[metric].to_numpy(dtype=float)
+            for quantity in ("explanation_robustness", "softmax_robustness"):
+                values = group[quantity].to_numpy(dtype=float)
                 valid = values[~np.isnan(values)]
                 low, high = _mean_interval(valid, n_boot, confidence, rng)
                 rows.append({
-                    **dict(zip(SUMMARY_KEYS, keys, strict=True)), "metric": metric,
+                    **dict(zip(SUMMARY_KEYS, keys, strict=True)), "quantity": quantity,
                     "subset": subset, "n_seeds": group["seed"].nunique(), "count": len(valid),
                     "nan_count": len(values) - len(valid),
-                    # lrp: points whose top-k is undefined (fewer than k relevant pixels)
+                    # points whose score is undefined (a top-k reaching into zero pixels)
                     "undefined_fraction": (len(values) - len(valid)) / len(values),
                     "median": np.median(valid) if len(valid) else np.nan,
                     "q25": np.quantile(valid, 0.25) if len(valid) else np.nan,
