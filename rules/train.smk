@@ -85,9 +85,10 @@ rule sample_vi_posterior:
 rule run_hmc:
     input:
         train=rules.download_dataset.output.train,
+        test=rules.download_dataset.output.test,
         det=hmc_start_weights,
         code=package_modules(
-            "models", "bayes", "hmc", "posterior", "data", "io", "runtime"
+            "models", "bayes", "hmc", "convergence", "posterior", "data", "io", "runtime"
         ),
     output:
         weights="results/posterior/{dataset}/{arch}_hmc/seed{seed}/weights.pt",

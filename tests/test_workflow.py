@@ -80,6 +80,11 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     stats = posterior.groupby("inference")["statistic"].agg(set)
     assert {"elbo_final", "std_mean"} <= stats["vi"]
     assert {"acceptance_rate", "divergences", "ess_min", "rhat_max"} <= stats["hmc"]
+    # function-space convergence of HMC: defined on most of the 1,000 test images
+    fs = posterior[posterior["inference"] == "hmc"].set_index(["dataset", "statistic"])["value"]
+    assert (fs.xs("fs_points", level="statistic") > 500).all()
+    assert (fs.xs("fs_rhat_median", level="statistic") > 0.9).all()
+    assert (fs.xs("fs_chains", level="statistic") == 1).all()
     sources = pd.read_csv(smoke_run / "results/tables/data_sources.csv").set_index("dataset")
     assert set(sources.index) == set(DATASETS)
     assert sources.loc["fashion_mnist", "source"] == "local"

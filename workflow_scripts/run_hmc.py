@@ -3,10 +3,16 @@
 import time
 
 from bayeslrp import io
-from bayeslrp.data import training_subset
+from bayeslrp.convergence import (
+    POINTS,
+    chain_major,
+    function_space_statistics,
+    true_class_probabilities,
+)
+from bayeslrp.data import to_float_images, training_subset
 from bayeslrp.hmc import run_hmc, run_hmc_per_batch
 from bayeslrp.models import build_model
-from bayeslrp.posterior import drop_invalid_samples, sample_std, std_by_layer
+from bayeslrp.posterior import Posterior, drop_invalid_samples, sample_std, std_by_layer
 from bayeslrp.runtime import (
     configure_logging,
     execution_setting,
@@ -51,6 +57,23 @@ else:
         seed=seed, **settings,
     )  # fmt: skip
 seconds = time.perf_counter() - start
+
+# Convergence in function space: do the chains agree on p(true class | x) for test images?
+# (Before invalid draws are dropped: the chain layout needs every draw; a NaN draw makes
+# its points' R-hat undefined.) Per-batch chains see different data, so their disagreement
+# is not a convergence test: skipped there.
+function_space = {}
+if h["protocol"] == "full_data" and h["num_samples"] >= 4:
+    test = io.load_tensors(snakemake.input.test)
+    x, y = to_float_images(test["images"][:POINTS]).to(device), test["labels"][:POINTS].to(device)
+    p_true = true_class_probabilities(Posterior(net, posterior).to(device), x, y).cpu()
+    function_space = function_space_statistics(chain_major(p_true, h["num_chains"]))
+    log.info("function space, p(true class) on %d test images over %d chain(s): split R-hat "
+             "median %.3f, max %.3f, %.0f%% above 1.1; ESS min %.1f",
+             len(y), h["num_chains"], function_space["fs_rhat_median"],
+             function_space["fs_rhat_max"],
+             100 * function_space["fs_rhat_above_threshold_fraction"],
+             function_space["fs_ess_min"])  # fmt: skip
 posterior, invalid = drop_invalid_samples(posterior, snakemake.output.weights)
 if invalid:
     log.warning("dropped %d samples holding NaN or infinite weights", invalid)
@@ -58,6 +81,7 @@ if invalid:
 chains = diagnostics.pop("chains")
 statistics = {
     **diagnostics,
+    **function_space,
     "acceptance_rate": sum(c["acceptance_rate"] for c in chains) / len(chains),
     "step_size": sum(c["step_size"] for c in chains) / len(chains),
     "divergences": sum(c["divergences"] for c in chains),

@@ -1,0 +1,67 @@
+"""Convergence of an MCMC posterior judged in function space: on predictions.
+
+Weight-space R-hat is meaningless across chains of a neural network (permutation and
+sign symmetries: two chains can sit in equivalent modes with different weights); what a
+chain must agree on is the function, here p(true class | x, w) on test images (Izmailov
+et al., ICML 2021). Split R-hat and ESS come from `pyro.ops.stats` (pyro is already a
+dependency; arviz is not): the classic split-R-hat of Gelman et al. (BDA3), not the
+rank-normalised one of Vehtari et al. (2021).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from pyro.ops.stats import effective_sample_size, split_gelman_rubin
+
+from bayeslrp.posterior import Posterior, spread_order
+
+# A chain is "not converged" on a point above this split R-hat (Gelman et al.'s rule).
+RHAT_THRESHOLD = 1.1
+# Test images the predictions are judged on: the first of the test split (enough for the
+# distribution of per-point R-hat; a forward pass per draw is cheap next to HMC).
+POINTS = 1000
+
+
+def chain_major(draws: torch.Tensor, chains: int) -> torch.Tensor:
+    """[S, ...] draws stored in `posterior.spread_order` -> [chains, S / chains, ...]."""
+    if len(draws) % chains:
+        raise ValueError(f"{len(draws)} draws do not split into {chains} equal chains")
+    per_chain = len(draws) // chains
+    out = torch.empty_like(draws)
+    out[spread_order(chains, per_chain)] = draws
+    return out.reshape(chains, per_chain, *draws.shape[1:])
+
+
+def true_class_probabilities(
+    posterior: Posterior, x: torch.Tensor, y: torch.Tensor, chunk: int = 8
+) -> torch.Tensor:
+    """p(y | x, w_s) for every draw s and point, [S, N], float64."""
+    parts = []
+    for _, part in posterior.chunks(chunk):
+        proba = part.logits(x).double().softmax(-1)  # [S_chunk, N, classes]
+        parts.append(proba.gather(2, y.view(1, -1, 1).expand(len(proba), -1, 1)).squeeze(2))
+    return torch.cat(parts)
+
+
+def function_space_statistics(values: torch.Tensor) -> dict[str, float]:
+    """Split R-hat and ESS per point of [chains, draws, N] values, summarised over points.
+
+    A point whose value is the same in every draw (a saturated probability) has no
+    variance: its R-hat is undefined and left out (`fs_points` counts the defined ones).
+    """
+    if values.shape[1] < 4:
+        raise ValueError(f"split R-hat needs at least 4 draws per chain, not {values.shape[1]}")
+    rhat = split_gelman_rubin(values, chain_dim=0, sample_dim=1)
+    ess = effective_sample_size(values, chain_dim=0, sample_dim=1)
+    defined = torch.isfinite(rhat)
+    stats = {"fs_chains": values.shape[0], "fs_points": int(defined.sum())}
+    keys = ("fs_rhat_median", "fs_rhat_max", "fs_rhat_above_threshold_fraction",
+            "fs_ess_min", "fs_ess_median")  # fmt: skip
+    if not defined.any():
+        return {**stats, **dict.fromkeys(keys, math.nan)}
+    rhat, ess = rhat[defined], ess[defined]
+    values = (rhat.quantile(0.5), rhat.max(), (rhat > RHAT_THRESHOLD).double().mean(),
+              ess.min(), ess.quantile(0.5))  # fmt: skip
+    return {**stats, **{key: v.item() for key, v in zip(keys, values, strict=True)}}

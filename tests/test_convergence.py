@@ -1,0 +1,77 @@
+"""Function-space convergence statistics: the chain layout, and R-hat against its definition."""
+
+import pytest
+import torch
+
+from bayeslrp.convergence import (
+    chain_major,
+    function_space_statistics,
+    true_class_probabilities,
+)
+from bayeslrp.models import build_model
+from bayeslrp.posterior import Posterior, interleave
+
+
+def _split_rhat_from_the_definition(chain_values):
+    """BDA3 split R-hat of one scalar: chains halved, then sqrt(var+ / W)."""
+    halves = []
+    for chain in chain_values:
+        half = len(chain) // 2
+        halves += [chain[:half], chain[-half:]]
+    halves = torch.stack(halves).double()
+    m, n = halves.shape
+    means = halves.mean(1)
+    between = n * means.var()
+    within = halves.var(1).mean()
+    var_plus = (n - 1) / n * within + between / n
+    return (var_plus / within).sqrt().item()
+
+
+def test_chain_major_undoes_the_stored_order():
+    stacked = {"w": torch.arange(3 * 8).view(3, 8, 1).float()}  # [chains, draws, ...]
+    stored = interleave(stacked)["w"]
+    assert torch.equal(chain_major(stored, 3), stacked["w"])
+    with pytest.raises(ValueError, match="do not split into 5 equal chains"):
+        chain_major(stored, 5)
+
+
+def test_split_rhat_matches_its_definition_and_flags_disagreeing_chains():
+    g = torch.Generator().manual_seed(0)
+    mixed = torch.randn(3, 200, 50, generator=g, dtype=torch.float64)
+    stats = function_space_statistics(mixed)
+    # iid chains: R-hat near 1; its sampling spread at 3 x 200 draws is ~0.005 per point
+    assert 0.99 < stats["fs_rhat_median"] < 1.02 and stats["fs_points"] == 50
+    assert stats["fs_rhat_above_threshold_fraction"] == 0
+    stuck = mixed + torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64).view(3, 1, 1)
+    stats = function_space_statistics(stuck)
+    # shifts of 1 and 2 sd: sqrt(1 + between / within) ~ 1.34
+    assert stats["fs_rhat_median"] > 1.2 and stats["fs_rhat_above_threshold_fraction"] == 1
+    from pyro.ops.stats import split_gelman_rubin
+
+    rhat = split_gelman_rubin(stuck, chain_dim=0, sample_dim=1)
+    for point in (0, 17):
+        assert rhat[point].item() == pytest.approx(
+            _split_rhat_from_the_definition(stuck[:, :, point]), rel=1e-9
+        )
+
+
+def test_a_saturated_point_is_left_out_not_counted_as_converged():
+    values = torch.rand(2, 20, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    values[:, :, 0] = 1.0  # every draw certain: no variance, R-hat undefined
+    stats = function_space_statistics(values)
+    assert stats["fs_points"] == 3
+    values[:] = 1.0
+    assert torch.tensor(function_space_statistics(values)["fs_rhat_median"]).isnan()
+
+
+def test_true_class_probabilities_are_each_draws_softmax_of_the_label():
+    model = build_model("fc", 8)
+    g = torch.Generator().manual_seed(2)
+    samples = {k: v.unsqueeze(0) + 0.1 * torch.randn(5, *v.shape, generator=g)
+               for k, v in model.state_dict().items()}  # fmt: skip
+    posterior = Posterior(model, samples)
+    x = torch.rand(7, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (7,), generator=g)
+    got = true_class_probabilities(posterior, x, y, chunk=2)
+    expected = posterior.logits(x).double().softmax(-1)[:, torch.arange(7), y]
+    assert got.shape == (5, 7) and torch.allclose(got, expected)
