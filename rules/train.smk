@@ -88,7 +88,7 @@ rule run_hmc:
         test=rules.download_dataset.output.test,
         det=hmc_start_weights,
         code=package_modules(
-            "models", "bayes", "hmc", "convergence", "posterior", "data", "io", "runtime"
+            "models", "bayes", "hmc", "convergence", "posterior", "data", "io"
         ),
     output:
         weights="results/posterior/{dataset}/{arch}_hmc/seed{seed}/weights.pt",
