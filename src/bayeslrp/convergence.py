@@ -38,11 +38,8 @@ def true_class_probabilities(
     posterior: Posterior, x: torch.Tensor, y: torch.Tensor, chunk: int = 8
 ) -> torch.Tensor:
     """p(y | x, w_s) for every draw s and point, [S, N], float64."""
-    parts = []
-    for _, part in posterior.chunks(chunk):
-        proba = part.logits(x).double().softmax(-1)  # [S_chunk, N, classes]
-        parts.append(proba.gather(2, y.view(1, -1, 1).expand(len(proba), -1, 1)).squeeze(2))
-    return torch.cat(parts)
+    proba = posterior.logits(x, chunk).double().softmax(-1)  # [S, N, classes]
+    return proba[:, torch.arange(len(y), device=y.device), y]
 
 
 def function_space_statistics(values: torch.Tensor) -> dict[str, float]:
@@ -62,6 +59,6 @@ def function_space_statistics(values: torch.Tensor) -> dict[str, float]:
     if not defined.any():
         return {**stats, **dict.fromkeys(keys, math.nan)}
     rhat, ess = rhat[defined], ess[defined]
-    values = (rhat.quantile(0.5), rhat.max(), (rhat > RHAT_THRESHOLD).double().mean(),
-              ess.min(), ess.quantile(0.5))  # fmt: skip
-    return {**stats, **{key: v.item() for key, v in zip(keys, values, strict=True)}}
+    summaries = (rhat.quantile(0.5), rhat.max(), (rhat > RHAT_THRESHOLD).double().mean(),
+                 ess.min(), ess.quantile(0.5))  # fmt: skip
+    return {**stats, **{key: v.item() for key, v in zip(keys, summaries, strict=True)}}

@@ -91,9 +91,9 @@ def overlap(
     A point whose clean or adversarial heatmap has fewer than k qualifying pixels
     (`topk_defined`; an all-zero heatmap among them) gets NaN: its top-k set is undefined.
     """
-    overlap = (topk_membership(clean, k, mode) * topk_membership(adversarial, k, mode)).sum(1)
+    shared = (topk_membership(clean, k, mode) * topk_membership(adversarial, k, mode)).sum(1)
     defined = topk_defined(clean, k, mode) & topk_defined(adversarial, k, mode)
-    return (overlap / k).masked_fill(~defined, float("nan"))
+    return (shared / k).masked_fill(~defined, float("nan"))
 
 
 def scores(
