@@ -45,10 +45,13 @@ from bayeslrp.architectures import (
 from bayeslrp.names import (
     ATTACKS,
     BASELINES,
+    BAYESIAN_INFERENCES,
     DATASETS,
     EXPLAINER_SPEED_SETTINGS,
     EXPLAINERS,
+    FITTED,
     INFERENCES,
+    SINGLE_NETWORK_INFERENCES,
     STUDY_EXPLAINER,
     alternatives,
 )

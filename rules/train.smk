@@ -1,31 +1,31 @@
-rule train_deterministic:
+rule fit_posterior:
+    # The families of names.FITTED (det, ensemble, weight_noise, ...): a new family is a
+    # module with a `fit`, an entry there and a schema block, not a rule.
     input:
         train=rules.download_dataset.output.train,
-        code=package_modules(
-            "models", "inference", "posterior", "data", "io", "runtime"
-        ),
+        base=det_base,
+        code=family_modules,
     output:
-        weights="results/posterior/{dataset}/{arch}_det/seed{seed}/weights.pt",
-        summary="results/posterior/{dataset}/{arch}_det/seed{seed}/fit_summary.json",
+        weights="results/posterior/{dataset}/{arch}_{inference}/seed{seed}/weights.pt",
+        summary="results/posterior/{dataset}/{arch}_{inference}/seed{seed}/fit_summary.json",
     log:
-        "logs/train_deterministic/{dataset}/{arch}_det/seed{seed}.log",
+        "logs/fit_posterior/{dataset}/{arch}_{inference}/seed{seed}.log",
     benchmark:
-        "benchmarks/train_deterministic/{dataset}/{arch}_det/seed{seed}.tsv"
+        "benchmarks/fit_posterior/{dataset}/{arch}_{inference}/seed{seed}.tsv"
+    wildcard_constraints:
+        inference=alternatives(FITTED),
     conda:
         "../envs/train.yaml"
     threads: 2
     resources:
         mem_mb=4000,
-        runtime=60,
+        runtime=fit_runtime,
     params:
         hidden=hidden,
-        epochs=per_job("det", "epochs"),
-        lr=config["det"]["lr"],
-        batch_size=config["det"]["batch_size"],
-        train_size=config["det"]["train_size"],
+        settings=family_settings,
         device=config["device"],
     script:
-        "../workflow_scripts/train_deterministic.py"
+        "../workflow_scripts/fit_posterior.py"
 
 
 rule fit_vi:

@@ -17,7 +17,7 @@ from bayeslrp.summary_text import summary_page
 from bayeslrp.tables import robustness_summary
 
 SETTINGS = {"k": 10, "k_correlation": 100, "c1_max": 0.5, "c2_min": 0.8, "c3_min": 0.0,
-            "c4_min": 0.0, "c5_min": 0.0, "c5_det_max": 0.1, "confidence": 0.95,
+            "c4_min": 0.0, "c5_min": 0.0, "c5_det_max": 0.1, "c6_min": 0.0, "confidence": 0.95,
             "bootstrap": 200, "bootstrap_seed": 0}  # fmt: skip
 
 
@@ -65,18 +65,49 @@ def test_claims_on_a_table_built_so_that_c1_to_c4_hold_and_c5_fails():
     assert list(claims.reset_index().columns) == CLAIM_COLUMNS
     assert claims["verdict"].to_dict() == {
         "C1": "supported", "C2": "supported", "C3": "supported", "C4": "supported",
-        "C5a": "inconclusive", "C5b": "not supported",
+        "C5a": "inconclusive", "C5b": "not supported", "C6": "inconclusive",
     }  # fmt: skip
+    assert "averaging control" in claims.loc["C6", "note"]
     # C5a: independent in every group; 6 sampling errors of a mean of six 60-point rhos
     assert abs(claims.loc["C5a", "value"]) < 0.3 and claims.loc["C5b", "value"] > 0.8
     # det: 0.2 + 0.2 (softmax - 0.3) with softmax ~ U(0.3, 1): median 0.2 + 0.2 * 0.35
     assert claims.loc["C1", "value"] == pytest.approx(0.27, abs=0.02)
     assert claims.loc["C2", "value"] == pytest.approx(0.95, abs=0.01)
     # (C3's interval is near-degenerate here: n alone orders the Bayesian scores)
-    assert (claims["ci_low"] <= claims["value"] + 1e-3).all()
-    assert (claims["value"] <= claims["ci_high"] + 1e-3).all()
-    assert (claims["n_seeds"] == 3).all()
+    defined = claims.drop(index="C6")  # no controls in this table
+    assert (defined["ci_low"] <= defined["value"] + 1e-3).all()
+    assert (defined["value"] <= defined["ci_high"] + 1e-3).all()
+    assert (defined["n_seeds"] == 3).all()
     assert claims.loc["C2", "p_value"] < 1e-6  # Bayesian far above det
+
+
+def with_control(table, inference, ns, offset, seed=2):
+    """`table` plus a control of the fc HMC net: its rows at `ns`, robustness lowered by
+    `offset`, with independent U(-0.05, 0.05) noise."""
+    rng = np.random.default_rng(seed)
+    control = table[(table["inference"] == "hmc") & table["n_samples"].isin(ns)].copy()
+    control["inference"] = inference
+    noise = rng.uniform(-0.05, 0.05, len(control))
+    control["explanation_robustness"] = control["explanation_robustness"] - offset + noise
+    return pd.concat([table, control], ignore_index=True)
+
+
+@pytest.mark.parametrize("offset, expected", [(0.1, "supported"), (-0.1, "not supported")])
+def test_c6_compares_bayesian_nets_with_the_averaging_controls_at_the_same_n(offset, expected):
+    table = synthetic_table()
+    # A deep ensemble of 10 members (evaluated at n = 10 only) and weight noise at every n.
+    controlled = with_control(with_control(table, "ensemble", [10], offset), "weight_noise",
+                              [10, 50, 100], offset, seed=3)  # fmt: skip
+    claims = evaluate_claims(controlled, SETTINGS).set_index("claim")
+    # mean of paired differences: offset, minus noise of mean 0 (sd 0.029 / sqrt(60 points
+    # x 3 seeds) per group); 0.02 is > 5 standard errors of the mean over 4 groups
+    assert claims.loc["C6", "value"] == pytest.approx(offset, abs=0.02)
+    assert claims.loc["C6", "verdict"] == expected
+    assert claims.loc["C6", "p_value"] < 1e-6 if offset > 0 else claims.loc["C6", "p_value"] > 0.5
+    # The controls are not Bayesian nets: C2-C5a did not change.
+    before = evaluate_claims(table, SETTINGS).set_index("claim")
+    for claim in ("C2", "C3", "C4", "C5a"):
+        assert claims.loc[claim, "value"] == before.loc[claim, "value"], claim
 
 
 def test_c5_holds_when_bayesian_robustness_follows_softmax_robustness():
@@ -279,7 +310,7 @@ def test_c5_is_reported_at_every_n():
     assert set(by_n["claim"]) == {"C5a"}
     assert sorted(by_n.query("dataset == 'all' and subset == 'all'")["n_samples"]) == [10, 50, 100]
     table = claims_table(breakdown)
-    assert table["claim"].tolist() == ["C1", "C2", "C3", "C4", "C5a", "C5b"]
+    assert table["claim"].tolist() == ["C1", "C2", "C3", "C4", "C5a", "C5b", "C6"]
 
 
 def test_the_summary_page_prints_no_nan_for_a_missing_note(tmp_path):

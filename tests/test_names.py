@@ -30,7 +30,13 @@ def test_schema_registries_and_names_agree():
     assert set(names.CONTROL_ATTACKS) <= set(names.ATTACKS)
     assert tuple(SCHEMA["datasets"]["items"]["enum"]) == names.DATASETS
     models = SCHEMA["models"]["items"]["enum"]
-    assert {m.split("_")[1] for m in models} == set(names.INFERENCES)
+    assert set(models) == {f"{a}_{i}" for a in ("fc", "conv") for i in names.INFERENCES}
+    roles = (names.BAYESIAN_INFERENCES, names.AVERAGING_CONTROLS, names.SINGLE_NETWORK_INFERENCES)
+    assert sum(len(r) for r in roles) == len(set().union(*roles)) == len(names.INFERENCES)
+    assert set(names.FITTED) <= set(names.INFERENCES)
+    for family in names.FITTED.values():  # its config blocks exist, its module has a fit
+        assert set(family.blocks) <= set(SCHEMA), family
+        assert (ROOT / "src" / "bayeslrp" / f"{family.module}.py").exists(), family
     explainers = SCHEMA["explainers"]["properties"]
     assert tuple(explainers["names"]["items"]["enum"]) == names.EXPLAINERS
     assert tuple(EXPLAINERS) == names.EXPLAINERS
@@ -50,6 +56,9 @@ def test_wildcard_constraints_come_from_the_names_module():
                              ("model", "INFERENCES"), ("explainer", "EXPLAINERS")):  # fmt: skip
         line = next(line for line in block.splitlines() if line.strip().startswith(wildcard))
         assert f"alternatives({source})" in line, line
+    train = (ROOT / "rules" / "train.smk").read_text()
+    fit_rule = train.split("rule fit_posterior:")[1].split("\nrule ")[0]
+    assert "inference=alternatives(FITTED)" in fit_rule
     assert names.alternatives(("fgsm", "pgd")) == "fgsm|pgd"
 
 

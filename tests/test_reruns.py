@@ -80,7 +80,7 @@ def test_editing_the_attack_module_reruns_the_rules_that_declare_it(smoke_run):
     assert "generate_attack" in rules and rules <= {"generate_attack", "evaluate_attack",
                                                     "compute_relevance",
                                                     "compute_robustness"} | AGGREGATES  # fmt: skip
-    assert not rules & {"train_deterministic", "fit_vi", "run_hmc", "explain_clean"}
+    assert not rules & {"fit_posterior", "fit_vi", "run_hmc", "explain_clean"}
 
 
 def test_adding_a_seed_adds_jobs_without_touching_existing_ones(smoke_run, tmp_path):

@@ -7,6 +7,8 @@ import re
 
 from conftest import ROOT
 
+from bayeslrp.names import FITTED
+
 PACKAGE = ROOT / "src" / "bayeslrp"
 RULE = re.compile(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", flags=re.MULTILINE | re.DOTALL)
 DECLARED = re.compile(r"package_modules\((.*?)\)", flags=re.DOTALL)
@@ -39,15 +41,31 @@ def closure(modules):
     return seen
 
 
+def quoted(text):
+    return set(re.findall(r'"(\w+)"', " ".join(DECLARED.findall(text))))
+
+
+def family_rules(name, script):
+    """fit_posterior's code input is settings.smk's family_modules: one check per family
+    of names.FITTED, whose module the script imports by name (inference.fit_function)."""
+    settings = (ROOT / "rules" / "common" / "settings.smk").read_text()
+    shared = quoted(settings.split("def family_modules")[1].split("\ndef ")[0])
+    for family, spec in FITTED.items():
+        yield f"{name}[{family}]", script, {"runtime", spec.module} | shared, {spec.module}
+
+
 def rules():
+    """(rule, script, modules declared, modules the script loads by name)."""
     for smk in sorted((ROOT / "rules").glob("*.smk")):
         for name, body in RULE.findall(smk.read_text()):
             script = SCRIPT.search(body)
-            if script:
-                declared = {"runtime"} | set(
-                    re.findall(r'"(\w+)"', " ".join(DECLARED.findall(body)))
-                )
-                yield name, ROOT / "workflow_scripts" / f"{script.group(1)}.py", declared
+            if not script:
+                continue
+            path = ROOT / "workflow_scripts" / f"{script.group(1)}.py"
+            if "code=family_modules" in body:
+                yield from family_rules(name, path)
+            else:
+                yield name, path, {"runtime"} | quoted(body), set()
 
 
 # Declared only where used: the relevance rule scores samples with `explanation_metrics`
@@ -58,10 +76,10 @@ CONDITIONAL = {"compute_relevance": {"explanation_metrics"}}
 
 def test_every_rule_declares_the_modules_its_script_runs():
     checked, missing = 0, {}
-    for name, script, declared in rules():
+    for name, script, declared, by_name in rules():
         checked += 1
         # package_modules adds what the declared modules import; __init__ only re-exports
-        needed = closure(imported_modules(script)) - {"__init__"}
+        needed = closure(imported_modules(script) | by_name) - {"__init__"}
         declared |= CONDITIONAL.get(name, set())
         known = closure(declared)
         if needed - known:

@@ -15,8 +15,12 @@ from bayeslrp.tables import ROBUSTNESS_COLUMNS
 
 pytestmark = pytest.mark.workflow
 
-MODELS = {"fc_det": (1, 3, 5), "conv_det": (0, 3, 7), "conv_vi": (0, 3, 7), "fc_hmc": (1, 3, 5)}
-N_SAMPLES = {"fc_det": [1], "conv_det": [1], "conv_vi": [2, 10], "fc_hmc": [2, 10]}
+MODELS = {"fc_det": (1, 3, 5), "conv_det": (0, 3, 7), "conv_vi": (0, 3, 7), "fc_hmc": (1, 3, 5),
+          "fc_ensemble": (1, 3, 5), "fc_weight_noise": (1, 3, 5)}  # fmt: skip
+# The ensemble has 2 members: n = 10 is capped at 2.
+N_SAMPLES = {"fc_det": [1], "conv_det": [1], "conv_vi": [2, 10], "fc_hmc": [2, 10],
+             "fc_ensemble": [2], "fc_weight_noise": [2, 10]}  # fmt: skip
+RUNS = sum(len(ns) for ns in N_SAMPLES.values())  # (model, n) pairs per dataset
 DATASETS = ["mnist", "fashion_mnist"]
 
 
@@ -52,9 +56,9 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
 def test_tables_have_the_design_columns_and_every_row(smoke_run):
     robustness = pd.read_csv(smoke_run / "results/tables/robustness.csv")
     assert list(robustness.columns) == ROBUSTNESS_COLUMNS
-    # 2 datasets x (2 det x 1 n + 2 Bayesian x 2 n) x 2 attacks x 3 layers
+    # 2 datasets x (model, n) runs x 2 attacks x 3 layers
     # x 3 metrics (top-k overlap at 2 k, Spearman) x 20 points
-    assert len(robustness) == 2 * (2 + 4) * 2 * 3 * 3 * 20
+    assert len(robustness) == 2 * RUNS * 2 * 3 * 3 * 20
     assert set(robustness["metric"]) == {"top10_overlap", "top30_overlap", "spearman"}
     # NaN = top-k undefined (fewer than k relevant pixels); the rest are overlaps in [0, 1]
     by_metric = robustness.groupby("metric")["explanation_robustness"]
@@ -64,14 +68,14 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     assert robustness["softmax_robustness"].between(0, 1).all()
     assert set(robustness["layer"]) == {0, 1, 3, 5, 7}
     accuracy = pd.read_csv(smoke_run / "results/tables/accuracy.csv")
-    assert len(accuracy) == 2 * (2 + 4)
+    assert len(accuracy) == 2 * RUNS
     # Every model, Bayesian ones included, beats chance (0.1) by a wide margin.
     assert (accuracy["test_accuracy"] > 0.3).all(), accuracy
     # calibration: better than a uniform guess (NLL log 10, Brier 0.9), ECE a fraction
     assert accuracy["nll"].lt(2.3).all() and accuracy["brier"].lt(0.9).all(), accuracy
     assert accuracy["ece"].between(0, 1).all()
     attacks = pd.read_csv(smoke_run / "results/tables/attacks.csv")
-    assert len(attacks) == 2 * (2 + 4) * 2
+    assert len(attacks) == 2 * RUNS * 2
     assert list(attacks.columns[:7]) == ["dataset", "arch", "inference", "seed", "attack",
                                          "epsilon", "n_samples"]  # fmt: skip
     assert attacks["linf_mean"].le(0.25 + 1e-6).all() and attacks["l2_mean"].gt(0).all()
@@ -80,6 +84,8 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     stats = posterior.groupby("inference")["statistic"].agg(set)
     assert {"elbo_final", "std_mean"} <= stats["vi"]
     assert {"acceptance_rate", "divergences", "ess_min", "rhat_max"} <= stats["hmc"]
+    assert {"members", "loss_final", "loss_final_spread"} <= stats["ensemble"]
+    assert {"scale", "samples"} <= stats["weight_noise"]
     # function-space convergence of HMC: defined on most of the 1,000 test images
     fs = posterior[posterior["inference"] == "hmc"].set_index(["dataset", "statistic"])["value"]
     assert (fs.xs("fs_points", level="statistic") > 500).all()
@@ -121,7 +127,9 @@ def test_claims_and_summary_tables(smoke_run):
     claims = pd.read_csv(tables / "claims.csv")
     design = ["claim", "statement", "statistic", "value", "ci_low", "ci_high", "n_seeds", "verdict"]
     assert list(claims.columns[: len(design)]) == design
-    assert claims["claim"].tolist() == ["C1", "C2", "C3", "C4", "C5a", "C5b"]
+    assert claims["claim"].tolist() == ["C1", "C2", "C3", "C4", "C5a", "C5b", "C6"]
+    # the smoke run pairs fc_hmc with the ensemble (2 members: n = 2) and weight noise
+    assert claims.set_index("claim")["value"].notna()["C6"]
     assert claims["verdict"].isin(["supported", "not supported", "inconclusive"]).all()
     defined = claims.dropna(subset=["value"])
     assert len(defined) >= 4  # C1 may be undefined if every attack succeeded

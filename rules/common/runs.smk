@@ -3,8 +3,15 @@
 
 
 def n_samples(model):
-    """Posterior sample counts at which a model is evaluated; det nets have one sample."""
-    return [1] if model.endswith("_det") else sorted(config["n_samples"])
+    """Sample counts at which a model is evaluated: 1 for a single network, n_samples for
+    a posterior, and for an ensemble of M members each n capped at M."""
+    _, inference = split_model_name(model)
+    if inference in SINGLE_NETWORK_INFERENCES:
+        return [1]
+    if inference == "ensemble":
+        members = config["ensemble"]["members"]
+        return sorted({min(n, members) for n in config["n_samples"]})
+    return sorted(config["n_samples"])
 
 
 def explained_layers(model):
@@ -86,7 +93,10 @@ def posterior_for(wildcards):
 
 
 def bayes_models():
-    return [m for m in config["models"] if not m.endswith("_det")]
+    """The Bayesian nets of the run (names.BAYESIAN_INFERENCES), not the controls."""
+    return [
+        m for m in config["models"] if split_model_name(m)[1] in BAYESIAN_INFERENCES
+    ]
 
 
 def figure_models():

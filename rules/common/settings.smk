@@ -70,6 +70,40 @@ def per_job(section, key):
     return lambda wildcards: for_job(config[section][key], wildcards)
 
 
+def family_settings(wildcards):
+    """The settings a family of names.FITTED depends on: its config blocks, resolved for
+    the job's dataset and architecture, and the largest n where it draws that many."""
+    family = FITTED[wildcards.inference]
+    settings = {
+        block: {key: for_job(value, wildcards) for key, value in config[block].items()}
+        for block in family.blocks
+    }
+    if family.from_det:  # draws a sample per n, up to the largest
+        settings["n_samples"] = max(config["n_samples"])
+    return canonical(settings)
+
+
+def family_modules(wildcards):
+    """The code of one family's fit: its module, the dispatcher (inference) and what they
+    import; editing one family's module refits that family only."""
+    own = FITTED[wildcards.inference].module
+    return package_modules(own, "inference", "models", "posterior", "io")
+
+
+def det_base(wildcards):
+    """The deterministic net a family starts from (names.FITTED's from_det), else nothing."""
+    if not FITTED[wildcards.inference].from_det:
+        return []
+    return PATHS["posterior"].format(model=f"{wildcards.arch}_det", **wildcards)
+
+
+def fit_runtime(wildcards):
+    """Minutes a fit may take on a cluster: an ensemble trains `members` nets."""
+    if wildcards.inference == "ensemble":
+        return 60 * config["ensemble"]["members"]
+    return 60
+
+
 def hmc_start_weights(wildcards):
     """The deterministic net HMC starts from (hmc.init: det_weights), else nothing."""
     if config["hmc"]["init"] != "det_weights":

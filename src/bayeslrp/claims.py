@@ -29,7 +29,7 @@ import pandas as pd
 from scipy.stats import rankdata, wilcoxon
 
 from bayeslrp.models import LEARNABLE_LAYERS, output_layer
-from bayeslrp.names import CONTROL_ATTACKS, STUDY_EXPLAINER
+from bayeslrp.names import AVERAGING_CONTROLS, BAYESIAN_INFERENCES, CONTROL_ATTACKS, STUDY_EXPLAINER
 from bayeslrp.tables import study_rows, topk_rows
 
 VERDICTS = ("supported", "not supported", "inconclusive")
@@ -58,8 +58,13 @@ def middle_layer(arch: str) -> int:
 
 def largest_n(frame: pd.DataFrame) -> pd.DataFrame:
     """Bayesian rows at the largest number of posterior samples evaluated."""
-    bayes = frame[frame["inference"] != "det"]
+    bayes = bayesian(frame)
     return bayes[bayes["n_samples"] == bayes["n_samples"].max()]
+
+
+def bayesian(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the Bayesian nets (names.BAYESIAN_INFERENCES), not of det or the controls."""
+    return frame[frame["inference"].isin(BAYESIAN_INFERENCES)]
 
 
 def _median(values: np.ndarray) -> float:
@@ -141,8 +146,8 @@ def _c2_select(frame, s):
 
 
 def _c3_select(frame, s):
-    rows = at_output(frame)
-    rows = rows[(rows["inference"] != "det") & (rows["k"] == s["k"])]
+    rows = bayesian(at_output(frame))
+    rows = rows[rows["k"] == s["k"]]
     return rows if rows["n_samples"].nunique() > 1 else rows.iloc[:0]
 
 
@@ -222,6 +227,30 @@ def _c3_p_value(rows, frame, s):
     return _wilcoxon_greater(_point_values(paired, difference))
 
 
+def _c6_select(frame, s):
+    # One row per (Bayesian net, control) pair of the same dataset, attack, architecture,
+    # seed, n and point, its `explanation_robustness` the Bayesian minus the control's; the
+    # pair and n label the group (`inference`), so each mean is taken within one.
+    rows = at_output(frame)
+    rows = rows[rows["k"] == s["k"]]
+    keys = ["dataset", "attack", "arch", "seed", "n_samples", "point"]
+    controls = rows[rows["inference"].isin(AVERAGING_CONTROLS)]
+    paired = bayesian(rows).merge(
+        controls[[*keys, "inference", "explanation_robustness"]], on=keys,
+        suffixes=("", "_control"),
+    )  # fmt: skip
+    paired["explanation_robustness"] = (
+        paired["explanation_robustness"] - paired["explanation_robustness_control"]
+    )
+    paired["inference"] = (paired["inference"] + " - " + paired["inference_control"] + " n="
+                           + paired["n_samples"].astype(str))  # fmt: skip
+    return paired
+
+
+def _c6_p_value(rows, frame, s):
+    return _wilcoxon_greater(_point_values(rows, rows["explanation_robustness"]))
+
+
 CLAIMS = [
     Claim(
         "C1", "Deterministic LRP robustness is low, even when the attack fails",
@@ -272,6 +301,18 @@ CLAIMS = [
         lambda frame, s: _c5_rows(frame, s)[lambda f: f["inference"] == "det"],
         _lrp_softmax_rho, "c5_det_max", "within", "bootstrap",
         "no deterministic nets in the run",
+    ),
+    Claim(
+        "C6", "Bayesian averaging beats non-Bayesian averaging",
+        "mean paired difference of k-LRP robustness at the output layer, Bayesian net minus "
+        "averaging control (deep ensemble, weight noise) of the same architecture at the "
+        "same n, within each (dataset, attack, architecture, pair, n) group, averaged over "
+        "groups",
+        _c6_select, lambda rows: _per_group(rows, lambda g: _nanmean(g["explanation_robustness"])),
+        "c6_min", "above",
+        "Wilcoxon signed-rank, Bayesian > control: one mean paired difference per point",
+        "needs a Bayesian net and an averaging control (ensemble, weight_noise) of the same "
+        "architecture evaluated at the same n", _c6_p_value,
     ),
 ]  # fmt: skip
 
@@ -385,8 +426,7 @@ def claims_by_n(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
     rng = np.random.default_rng(settings["bootstrap_seed"])
     claim = next(c for c in CLAIMS if c.name == "C5a")
     frame = _attacks_only(frame)
-    rows = _c5_rows(frame, settings)
-    rows = rows[rows["inference"] != "det"]
+    rows = bayesian(_c5_rows(frame, settings))
     table = [
         {**evaluate_claim(claim, rows[rows["n_samples"] == n], frame, settings, rng),
          "n_samples": n}
@@ -468,7 +508,7 @@ def sensitivity_table(
     its Bayesian nets was masked (largest fraction of inputs left unchanged)."""
     frames = []
     for variant, table in claims.items():
-        bayes = attacks[variant][attacks[variant]["inference"] != "det"]
+        bayes = bayesian(attacks[variant])
         unchanged = bayes["unchanged_fraction"].max() if len(bayes) else float("nan")
         frames.append(table.assign(
             variant=variant, changes="; ".join(_flatten(overrides[variant])) or "(none)",

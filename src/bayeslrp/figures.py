@@ -60,13 +60,12 @@ def ordered(values: pd.Series, order_by: pd.DataFrame) -> pd.Categorical:
 
 
 def model_label(frame: pd.DataFrame) -> pd.Categorical:
-    """`fc det` for deterministic nets, `fc vi n=10` for Bayesian ones, in a natural order."""
+    """`fc det` for single nets, `fc vi n=10` for sampled ones, in a natural order."""
     base = frame["arch"] + " " + frame["inference"]
-    bayes = frame["inference"] != "det"
-    label = base.where(~bayes, base + " n=" + frame["n_samples"].astype(str))
-    return ordered(
-        label, frame[["arch", "n_samples"]].assign(bayes=bayes)[["arch", "bayes", "n_samples"]]
-    )
+    sampled = ~frame["inference"].isin(names.SINGLE_NETWORK_INFERENCES)
+    label = base.where(~sampled, base + " n=" + frame["n_samples"].astype(str))
+    order = frame[["arch", "n_samples"]].assign(sampled=sampled)
+    return ordered(label, order[["arch", "sampled", "n_samples"]])
 
 
 def layer_label(frame: pd.DataFrame) -> pd.Categorical:

@@ -1,12 +1,31 @@
-"""Fitting posteriors. Deterministic nets (Adam on cross-entropy) are the S = 1 case."""
+"""Fitting posteriors. Deterministic nets (Adam on cross-entropy) are the S = 1 case.
+
+Every family of the generic fit_posterior rule (names.FITTED) has a module with a `fit`
+of the same signature as this module's:
+
+    fit(build, train, base, settings, *, generator, device) -> (Posterior, summary)
+
+`build()` returns a fresh, randomly initialised network of the job's architecture;
+`train` the training set as stored; `base` the deterministic net of the same architecture
+and seed (families with `from_det`), else None; `settings` {config block: its settings}
+for the family's blocks (plus `n_samples`, the largest n evaluated). `summary` is the
+fit_summary.json content, with a `statistics` dict of numbers.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
+import time
+from collections.abc import Callable
 
 import torch
 from torch import nn
+
+from bayeslrp.data import training_subset
+from bayeslrp.names import FITTED
+from bayeslrp.posterior import Posterior, from_state_dict
 
 log = logging.getLogger(__name__)
 
@@ -51,3 +70,49 @@ def train_deterministic(
         log.info("epoch %d/%d: mean training loss %.4f", epoch, epochs, losses[-1])
     model.eval()
     return losses
+
+
+def fit_function(family: str) -> Callable:
+    """The `fit` of a family of names.FITTED (imported on demand, so that a job imports
+    the code of its own family only)."""
+    if family not in FITTED:
+        raise ValueError(
+            f"{family!r} is not fitted by fit_posterior; choose one of {sorted(FITTED)}"
+        )
+    return importlib.import_module(f"bayeslrp.{FITTED[family].module}").fit
+
+
+def train_network(
+    build: Callable[[], nn.Module],
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    det: dict,
+    *,
+    generator: torch.Generator,
+    device: torch.device,
+) -> tuple[nn.Module, list[float]]:
+    """A fresh network from `build()`, trained with the `det` block's settings."""
+    model = build()
+    losses = train_deterministic(
+        model, images, labels, epochs=det["epochs"], lr=det["lr"],
+        batch_size=det["batch_size"], generator=generator, device=device,
+    )  # fmt: skip
+    return model, losses
+
+
+def fit(build, train, base, settings, *, generator, device):
+    """The deterministic net: one Adam run on cross-entropy, a posterior with S = 1."""
+    det = settings["det"]
+    images, labels = training_subset(train, det["train_size"], device)
+    start = time.perf_counter()
+    model, losses = train_network(build, images, labels, det, generator=generator,
+                                  device=device)  # fmt: skip
+    seconds = time.perf_counter() - start
+    log.info("trained on %d images in %.1f s (%.0f images/s)", len(labels), seconds,
+             det["epochs"] * len(labels) / seconds)  # fmt: skip
+    state = {name: value.detach().cpu() for name, value in model.state_dict().items()}
+    summary = {
+        "statistics": {"loss_final": losses[-1], "train_size": len(labels), "seconds": seconds},
+        "loss_per_epoch": losses,
+    }
+    return Posterior(model.cpu(), from_state_dict(state)), summary

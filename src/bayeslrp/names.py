@@ -7,8 +7,38 @@ reads this module while it builds the DAG, so it must stay torch-free.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 DATASETS = ("mnist", "fashion_mnist")
-INFERENCES = ("det", "vi", "hmc")
+# Posterior families: every one gives a stack of weight samples (posterior.py), so the
+# attacks, heatmaps, tables and figures treat them alike.
+INFERENCES = ("det", "vi", "hmc", "ensemble", "weight_noise")
+# The families the study calls Bayesian: its claims C2-C5 are about these.
+BAYESIAN_INFERENCES = ("vi", "hmc")
+# Averages of several networks that are not posteriors: the controls of "is it Bayes, or
+# mere averaging?" (claim C6).
+AVERAGING_CONTROLS = ("ensemble", "weight_noise")
+# Families whose model is one network (n = 1).
+SINGLE_NETWORK_INFERENCES = ("det",)
+
+
+class Family(NamedTuple):
+    """How the generic fit_posterior rule fits a family: `module`.fit makes the weight
+    stack from the config blocks `blocks`, starting from the deterministic net of the same
+    architecture and seed when `from_det`."""
+
+    module: str
+    blocks: tuple[str, ...]
+    from_det: bool = False
+
+
+# The families of the generic fit_posterior rule. VI and HMC have rules of their own: a
+# guide to sample from, and chains judged on the test set.
+FITTED = {
+    "det": Family("inference", ("det",)),
+    "ensemble": Family("ensemble", ("det", "ensemble")),
+    "weight_noise": Family("weight_noise", ("weight_noise",), from_det=True),
+}
 # Adversarial attacks, and controls: perturbations that do not attack (a reference point
 # for the masking checks, left out of the study's claims).
 ATTACKS = ("fgsm", "pgd", "noise")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from bayeslrp.claims import VERDICTS
-from bayeslrp.names import topk_label
+from bayeslrp.names import BAYESIAN_INFERENCES, SINGLE_NETWORK_INFERENCES, topk_label
 
 
 def _interval(value: float, low: float, high: float) -> str:
@@ -28,7 +28,7 @@ def plain_answer(
     lines = [f"- Claim C2 (Bayesian pre-softmax LRP robustness close to 1) is **{c2.verdict}** "
              f"in this run: {_interval(c2.value, c2.ci_low, c2.ci_high)}; on the points the "
              f"attack actually moved: **{c2.verdict_perturbed}**, {moved}."]  # fmt: skip
-    bayes = attacks[attacks["inference"] != "det"]
+    bayes = attacks[attacks["inference"].isin(BAYESIAN_INFERENCES)]
     det = attacks[attacks["inference"] == "det"]
     if len(bayes):
         lines.append(
@@ -40,7 +40,7 @@ def plain_answer(
             f"{bayes['saturated_fraction'].max():.0%} of per-sample top probabilities "
             f"exceed 0.999 (attacks.csv)."
         )
-    top = comparison[comparison["inference"] != "det"]
+    top = comparison[comparison["inference"].isin(BAYESIAN_INFERENCES)]
     top = top[top["n_samples"] == top["n_samples"].max()]
     if len(top):
         lines.append(
@@ -108,7 +108,7 @@ def summary_page(
     lines += ["", "Definitions of the statistics are in the claims table and the README.", ""]
     lines += ["LRP against trivial explanations", "-" * 32, ""]
     for (inference, bayes), part in comparison.groupby(
-        [comparison["inference"], comparison["inference"] != "det"]
+        [comparison["inference"], ~comparison["inference"].isin(SINGLE_NETWORK_INFERENCES)]
     ):
         if bayes:
             part = part[part["n_samples"] == part["n_samples"].max()]

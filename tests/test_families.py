@@ -1,0 +1,98 @@
+"""The posterior families of the generic fit_posterior rule (names.FITTED), each on a
+problem with a known answer."""
+
+from functools import partial
+
+import pytest
+import torch
+
+from bayeslrp import inference, weight_noise
+from bayeslrp.models import build_model
+from bayeslrp.names import FITTED
+from bayeslrp.posterior import Posterior, from_state_dict
+
+
+def tiny_train(n=256, seed=0):
+    """A stored training set (uint8 images, labels) as the data rule writes it."""
+    g = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)
+    return {"images": images, "labels": torch.randint(0, 10, (n,), generator=g)}
+
+
+DET = {"epochs": 1, "lr": 1e-3, "batch_size": 64, "train_size": None}
+
+
+def fit(family, settings, base=None, seed=0):
+    torch.manual_seed(seed)  # initialisations, as seed_everything does in the job
+    return inference.fit_function(family)(
+        partial(build_model, "fc", 8), tiny_train(), base, settings,
+        generator=torch.Generator().manual_seed(seed), device=torch.device("cpu"),
+    )  # fmt: skip
+
+
+def test_every_family_resolves_to_a_fit_function_and_unknown_ones_fail():
+    for family, spec in FITTED.items():
+        assert inference.fit_function(family).__module__ == f"bayeslrp.{spec.module}"
+    with pytest.raises(ValueError, match="not fitted by fit_posterior; choose one of"):
+        inference.fit_function("hmc")
+
+
+def test_the_deterministic_family_is_one_net_trained_as_train_deterministic_trains_it():
+    posterior, summary = fit("det", {"det": DET})
+    assert len(posterior) == 1 and summary["statistics"]["train_size"] == 256
+    torch.manual_seed(0)
+    model = build_model("fc", 8)
+    images = tiny_train()["images"].float().div(255).unsqueeze(1)
+    losses = inference.train_deterministic(
+        model, images, tiny_train()["labels"], epochs=1, lr=1e-3, batch_size=64,
+        generator=torch.Generator().manual_seed(0), device=torch.device("cpu"),
+    )  # fmt: skip
+    assert losses == summary["loss_per_epoch"]
+    for name, value in model.state_dict().items():
+        assert torch.equal(posterior.samples[name][0], value), name
+
+
+def test_an_ensemble_stacks_distinct_members_and_its_first_is_the_det_net():
+    members, summary = fit("ensemble", {"det": DET, "ensemble": {"members": 3}})
+    det, _ = fit("det", {"det": DET})
+    assert len(members) == 3 and summary["statistics"]["members"] == 3
+    for name in det.samples:  # same seed, same first initialisation and batch order
+        assert torch.equal(members.samples[name][0], det.samples[name][0]), name
+    first, second = members.sample(0)["1.weight"], members.sample(1)["1.weight"]
+    assert not torch.allclose(first, second)
+
+
+def test_an_ensemble_of_identical_nets_predicts_as_the_net():
+    det, _ = fit("det", {"det": DET})
+    copies = Posterior(det.network, {k: v.expand(4, *v.shape[1:]) for k, v in det.samples.items()})
+    x = torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(copies.predict_proba(x), det.predict_proba(x))
+
+
+def test_weight_noise_is_multiplicative_gaussian_noise_around_the_det_net():
+    det, _ = fit("det", {"det": DET})
+    scale, samples = 0.3, 400
+    noisy, summary = fit("weight_noise", {"weight_noise": {"scale": scale}, "n_samples": samples},
+                         base=det)  # fmt: skip
+    assert len(noisy) == samples and summary["statistics"] == {"scale": scale, "samples": samples}
+    w = det.samples["1.weight"][0]
+    keep = w.abs() > 1e-3
+    ratio = (noisy.samples["1.weight"] / w)[:, keep] - 1  # eps * scale, N(0, scale^2)
+    # mean and std over 400 x ~6,000 draws: standard errors scale / sqrt(2.4M) = 2e-4 and
+    # scale / sqrt(4.8M) = 1.4e-4; 6 standard errors
+    assert abs(ratio.mean().item()) < 6 * scale / ratio.numel() ** 0.5
+    assert abs(ratio.std().item() - scale) < 6 * scale / (2 * ratio.numel()) ** 0.5
+    # per weight the draws are independent: the correlation of two weights' noise is ~0
+    pair = torch.corrcoef(ratio[:, :2].T)[0, 1]
+    assert abs(pair) < 6 / samples**0.5
+    again, _ = fit("weight_noise", {"weight_noise": {"scale": scale}, "n_samples": samples},
+                   base=det)  # fmt: skip
+    assert torch.equal(again.samples["1.weight"], noisy.samples["1.weight"])
+
+
+def test_weight_noise_needs_one_deterministic_net():
+    one = from_state_dict(build_model("fc", 8).state_dict())
+    two = Posterior(build_model("fc", 8), {k: torch.cat([v, v]) for k, v in one.items()})
+    with pytest.raises(ValueError, match="one deterministic net"):
+        weight_noise.fit(None, None, two, {"weight_noise": {"scale": 0.1}, "n_samples": 2},
+                         generator=torch.Generator(), device=torch.device("cpu"))  # fmt: skip
