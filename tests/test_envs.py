@@ -14,7 +14,7 @@ REQUIREMENTS = {
 }
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
 # Third-party imports of each rule family's package modules and scripts, by the pip name.
-NEEDS = {"data": {"torch", "torchvision"}, "train": {"torch", "pyro-ppl"},
+NEEDS = {"data": {"torch", "torchvision"}, "train": {"torch", "pyro-ppl", "laplace-torch"},
          "explain": {"torch", "captum"},
          "results": {"torch", "pandas", "scipy", "matplotlib", "plotnine"}}  # fmt: skip
 

@@ -16,10 +16,11 @@ from bayeslrp.tables import ROBUSTNESS_COLUMNS
 pytestmark = pytest.mark.workflow
 
 MODELS = {"fc_det": (1, 3, 5), "conv_det": (0, 3, 7), "conv_vi": (0, 3, 7), "fc_hmc": (1, 3, 5),
-          "fc_ensemble": (1, 3, 5), "fc_weight_noise": (1, 3, 5)}  # fmt: skip
+          "fc_laplace": (1, 3, 5), "fc_ensemble": (1, 3, 5),
+          "fc_weight_noise": (1, 3, 5)}  # fmt: skip
 # The ensemble has 2 members: n = 10 is capped at 2.
 N_SAMPLES = {"fc_det": [1], "conv_det": [1], "conv_vi": [2, 10], "fc_hmc": [2, 10],
-             "fc_ensemble": [2], "fc_weight_noise": [2, 10]}  # fmt: skip
+             "fc_laplace": [2, 10], "fc_ensemble": [2], "fc_weight_noise": [2, 10]}  # fmt: skip
 RUNS = sum(len(ns) for ns in N_SAMPLES.values())  # (model, n) pairs per dataset
 DATASETS = ["mnist", "fashion_mnist"]
 
@@ -86,6 +87,7 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     assert {"acceptance_rate", "divergences", "ess_min", "rhat_max"} <= stats["hmc"]
     assert {"members", "loss_final", "loss_final_spread"} <= stats["ensemble"]
     assert {"scale", "samples"} <= stats["weight_noise"]
+    assert {"prior_precision", "log_marginal_likelihood"} <= stats["laplace"]
     # function-space convergence of HMC: defined on most of the 1,000 test images
     fs = posterior[posterior["inference"] == "hmc"].set_index(["dataset", "statistic"])["value"]
     assert (fs.xs("fs_points", level="statistic") > 500).all()

@@ -12,9 +12,10 @@ from typing import NamedTuple
 DATASETS = ("mnist", "fashion_mnist")
 # Posterior families: every one gives a stack of weight samples (posterior.py), so the
 # attacks, heatmaps, tables and figures treat them alike.
-INFERENCES = ("det", "vi", "hmc", "ensemble", "weight_noise")
-# The families the study calls Bayesian: its claims C2-C5 are about these.
-BAYESIAN_INFERENCES = ("vi", "hmc")
+INFERENCES = ("det", "vi", "hmc", "laplace", "ensemble", "weight_noise")
+# The families the study calls Bayesian (approximate posteriors): claims C2-C5 are about
+# these.
+BAYESIAN_INFERENCES = ("vi", "hmc", "laplace")
 # Averages of several networks that are not posteriors: the controls of "is it Bayes, or
 # mere averaging?" (claim C6).
 AVERAGING_CONTROLS = ("ensemble", "weight_noise")
@@ -38,6 +39,7 @@ FITTED = {
     "det": Family("inference", ("det",)),
     "ensemble": Family("ensemble", ("det", "ensemble")),
     "weight_noise": Family("weight_noise", ("weight_noise",), from_det=True),
+    "laplace": Family("laplace_posterior", ("det", "laplace"), from_det=True),
 }
 # Adversarial attacks, and controls: perturbations that do not attack (a reference point
 # for the masking checks, left out of the study's claims).
