@@ -183,6 +183,7 @@ rule write_summary:
         claims=rules.evaluate_claims.output.claims,
         comparison=rules.evaluate_claims.output.comparison,
         attacks=rules.build_tables.output.attacks,
+        accuracy=rules.build_tables.output.accuracy,
         sensitivity=sensitivity_outputs("table"),
         description=project_path("report/workflow.rst"),
         code=package_modules("summary_text", "claims", "io"),

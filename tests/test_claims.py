@@ -321,3 +321,26 @@ def test_the_summary_page_prints_no_nan_for_a_missing_note(tmp_path):
     comparison = baseline_comparison(table, table.assign(explainer="input"))
     page = summary_page(claims, "Intro.", SETTINGS, comparison)
     assert "(nan)" not in page and "**supported**" in page
+
+
+def test_the_family_table_takes_each_family_at_its_largest_n_with_its_cost():
+    from bayeslrp.summary_text import family_lines, family_table
+
+    models = [("fc", "det", 1, 0.2), ("fc", "hmc", 10, 0.5), ("fc", "hmc", 100, 0.7),
+              ("fc", "ensemble", 10, 0.9)]  # fmt: skip
+    comparison = pd.DataFrame([
+        {"dataset": "mnist", "arch": a, "inference": i, "n_samples": n, "attack": "pgd",
+         "metric": "top10_overlap", "lrp": r, "lrp_perturbed": r / 2}
+        for a, i, n, r in models
+    ])  # fmt: skip
+    accuracy = pd.DataFrame([
+        {"dataset": "mnist", "arch": a, "inference": i, "seed": s, "n_samples": n,
+         "test_accuracy": 0.8 + 0.1 * s, "ece": 0.05}
+        for a, i, n, _ in models for s in (0, 1)
+    ])  # fmt: skip
+    table = family_table(comparison, accuracy)
+    assert table["inference"].tolist() == ["ensemble", "hmc", "det"]  # perturbed, descending
+    assert table.set_index("inference").loc["hmc", "n_samples"] == 100
+    assert table["test_accuracy"].tolist() == pytest.approx([0.85] * 3)  # mean over seeds
+    text = "\n".join(family_lines(table))
+    assert "fc hmc n=100" in text and "fc det\n" in text and "n=10\n" in text

@@ -157,6 +157,10 @@ def test_report_holds_every_figure_and_table_and_opens_with_the_verdicts(smoke_r
     ]:  # fmt: skip
         assert name in report, name
     assert "Verdicts on the study" in report and "(nan)" not in report
+    # every family side by side, each at its largest n (the ensemble's 2 members)
+    summary = (smoke_run / "results/report/summary.rst").read_text()
+    assert "Every model family side by side" in summary
+    assert all(m in summary for m in ("fc laplace n=10", "fc ensemble n=2", "conv det\n"))
     claims = pd.read_csv(smoke_run / "results/tables/claims.csv")
     for statement in claims["statement"]:
         assert statement.split(";")[0] in report

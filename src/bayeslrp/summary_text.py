@@ -7,7 +7,12 @@ import numpy as np
 import pandas as pd
 
 from bayeslrp.claims import VERDICTS
-from bayeslrp.names import BAYESIAN_INFERENCES, SINGLE_NETWORK_INFERENCES, topk_label
+from bayeslrp.names import (
+    BAYESIAN_INFERENCES,
+    SINGLE_NETWORK_INFERENCES,
+    STUDY_EXPLAINER,
+    topk_label,
+)
 
 
 def _interval(value: float, low: float, high: float) -> str:
@@ -69,6 +74,42 @@ def plain_answer(
     return [f"**Is the Bayesian robustness real?** Short answer: {answer}", "", *lines]
 
 
+FAMILY_KEYS = ["dataset", "arch", "inference"]
+
+
+def family_table(comparison: pd.DataFrame, accuracy: pd.DataFrame) -> pd.DataFrame:
+    """Every model family side by side at its largest n: LRP's median robustness at the
+    output layer per attack (all points and perturbed points, from `comparison`, already
+    cut to one metric) beside its test accuracy and ECE (means over seeds), most robust on
+    perturbed points first within each (dataset, attack)."""
+    largest = comparison.groupby(FAMILY_KEYS)["n_samples"].transform("max")
+    rows = comparison[comparison["n_samples"] == largest]
+    quality = accuracy.groupby([*FAMILY_KEYS, "n_samples"], as_index=False)[
+        ["test_accuracy", "ece"]
+    ].mean()
+    rows = rows.merge(quality, on=[*FAMILY_KEYS, "n_samples"], how="left")
+    columns = [*FAMILY_KEYS, "n_samples", "attack", STUDY_EXPLAINER,
+               f"{STUDY_EXPLAINER}_perturbed", "test_accuracy", "ece"]  # fmt: skip
+    order = ["dataset", "attack", f"{STUDY_EXPLAINER}_perturbed"]
+    return rows[columns].sort_values(order, ascending=[True, True, False], kind="stable")
+
+
+def family_lines(table: pd.DataFrame) -> list[str]:
+    """`family_table` as a reStructuredText list-table."""
+    lines = [".. list-table::", "   :header-rows: 1", "",
+             "   * - dataset, attack", "     - model", "     - LRP robustness (all points)",
+             "     - (perturbed points)", "     - test accuracy", "     - ECE"]  # fmt: skip
+    for row in table.itertuples(index=False):
+        values = row._asdict()
+        single = row.inference in SINGLE_NETWORK_INFERENCES
+        model = f"{row.arch} {row.inference}" + ("" if single else f" n={row.n_samples}")
+        lines += [f"   * - {row.dataset}, {row.attack}", f"     - {model}",
+                  f"     - {values[STUDY_EXPLAINER]:.3f}",
+                  f"     - {values[f'{STUDY_EXPLAINER}_perturbed']:.3f}",
+                  f"     - {row.test_accuracy:.3f}", f"     - {row.ece:.3f}"]  # fmt: skip
+    return lines
+
+
 def summary_page(
     claims: pd.DataFrame,
     introduction: str,
@@ -76,6 +117,7 @@ def summary_page(
     comparison: pd.DataFrame,
     attacks: pd.DataFrame | None = None,
     sensitivity: pd.DataFrame | None = None,
+    accuracy: pd.DataFrame | None = None,
 ) -> str:
     """The report's first page (reStructuredText): a plain-language answer, the verdict on
     every claim on all points and on the points the attack actually perturbed, and how LRP
@@ -120,4 +162,13 @@ def summary_page(
             f"{int(part['beats_baselines_perturbed'].sum())} of {len(part)}. Details: "
             f"baseline_comparison.csv."
         )
+    if accuracy is not None:
+        lines += ["", "Every model family side by side", "-" * 31, "",
+                  f"Bayesian nets (vi, hmc, laplace), the averaging controls (ensemble, "
+                  f"weight_noise) and the deterministic nets, each at its largest n: LRP's "
+                  f"median top-{settings['k']} robustness at the output layer (points and "
+                  f"seeds pooled within the row), beside what the family costs in test "
+                  f"accuracy and calibration (ECE; means over seeds). Most robust on the "
+                  f"perturbed points first.", "",
+                  *family_lines(family_table(comparison, accuracy)), ""]  # fmt: skip
     return "\n".join(lines) + "\n"
