@@ -187,3 +187,49 @@ def test_the_laplace_family_draws_around_the_det_net_on_its_training_images():
         map_net = det.samples[name][0]
         assert torch.equal(posterior.samples[name], map_net.expand(7, *map_net.shape)), name
     assert not torch.allclose(posterior.samples["5.weight"][0], posterior.samples["5.weight"][1])
+
+
+def test_adversarial_training_trains_on_the_pipelines_attack_of_the_current_net():
+    from bayeslrp.adversarial_training import adversarial_batch
+    from bayeslrp.attacks import attack_batch
+
+    model = build_model("fc", 8)
+    x = torch.rand(20, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(20) % 10
+    settings = {"attack": "pgd", "epsilon": 0.1, "steps": 3, "step_size": 0.05}
+    adv = adversarial_batch(model, x, y, settings, torch.Generator().manual_seed(5))
+    reference = attack_batch(
+        Posterior(model, from_state_dict(model.state_dict())), x, y, attack="pgd",
+        epsilon=0.1, steps=3, step_size=0.05, random_start=True,
+        generator=torch.Generator().manual_seed(5),
+    )["adversarial"]  # fmt: skip
+    torch.testing.assert_close(adv, reference)
+    assert (adv - x).abs().max() <= 0.1 + 1e-6 and not torch.equal(adv, x)
+    assert all(p.grad is None for p in model.parameters())  # the attack leaves no gradient
+
+
+def test_an_adversarially_trained_net_reports_its_adversarial_loss():
+    settings = {"det": DET, "adv": {"attack": "fgsm", "epsilon": 0.3, "steps": 1,
+                                    "step_size": 0.3}}  # fmt: skip
+    adv, summary = fit("adv", settings)
+    det, det_summary = fit("det", {"det": DET})
+    assert len(adv) == 1 and summary["statistics"]["epsilon"] == 0.3
+    # same initialisation and batch order, other inputs: other weights, a higher loss
+    assert not torch.equal(adv.samples["1.weight"], det.samples["1.weight"])
+    assert summary["loss_per_epoch"][0] > det_summary["loss_per_epoch"][0]
+
+
+def test_a_perturbation_that_changes_nothing_trains_the_det_net_exactly():
+    images = tiny_train()["images"].float().div(255).unsqueeze(1)
+    labels = tiny_train()["labels"]
+    weights = []
+    for perturb in (None, lambda model, x, y: x.clone()):
+        torch.manual_seed(0)
+        model = build_model("fc", 8)
+        inference.train_deterministic(
+            model, images, labels, epochs=1, lr=1e-3, batch_size=64,
+            generator=torch.Generator().manual_seed(0), device=torch.device("cpu"),
+            perturb=perturb,
+        )  # fmt: skip
+        weights.append(model.state_dict()["1.weight"])
+    assert torch.equal(*weights)

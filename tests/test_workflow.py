@@ -17,10 +17,11 @@ pytestmark = pytest.mark.workflow
 
 MODELS = {"fc_det": (1, 3, 5), "conv_det": (0, 3, 7), "conv_vi": (0, 3, 7), "fc_hmc": (1, 3, 5),
           "fc_laplace": (1, 3, 5), "fc_ensemble": (1, 3, 5),
-          "fc_weight_noise": (1, 3, 5)}  # fmt: skip
+          "fc_weight_noise": (1, 3, 5), "fc_adv": (1, 3, 5)}  # fmt: skip
 # The ensemble has 2 members: n = 10 is capped at 2.
 N_SAMPLES = {"fc_det": [1], "conv_det": [1], "conv_vi": [2, 10], "fc_hmc": [2, 10],
-             "fc_laplace": [2, 10], "fc_ensemble": [2], "fc_weight_noise": [2, 10]}  # fmt: skip
+             "fc_laplace": [2, 10], "fc_ensemble": [2], "fc_weight_noise": [2, 10],
+             "fc_adv": [1]}  # fmt: skip
 RUNS = sum(len(ns) for ns in N_SAMPLES.values())  # (model, n) pairs per dataset
 DATASETS = ["mnist", "fashion_mnist"]
 
@@ -70,10 +71,15 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     assert set(robustness["layer"]) == {0, 1, 3, 5, 7}
     accuracy = pd.read_csv(smoke_run / "results/tables/accuracy.csv")
     assert len(accuracy) == 2 * RUNS
-    # Every model, Bayesian ones included, beats chance (0.1) by a wide margin.
-    assert (accuracy["test_accuracy"] > 0.3).all(), accuracy
+    # Every model, Bayesian ones included, beats chance (0.1) by a wide margin. Not the
+    # adversarially trained net: at smoke scale (one epoch on 2,000 images, H = 16, PGD at
+    # 0.1) it is near chance on Fashion-MNIST (0.18 here); its training is tested in
+    # tests/test_families.py.
+    trained = accuracy[accuracy["inference"] != "adv"]
+    assert (trained["test_accuracy"] > 0.3).all(), accuracy
     # calibration: better than a uniform guess (NLL log 10, Brier 0.9), ECE a fraction
-    assert accuracy["nll"].lt(2.3).all() and accuracy["brier"].lt(0.9).all(), accuracy
+    assert trained["nll"].lt(2.3).all() and trained["brier"].lt(0.9).all(), accuracy
+    assert accuracy["test_accuracy"].between(0, 1).all()
     assert accuracy["ece"].between(0, 1).all()
     attacks = pd.read_csv(smoke_run / "results/tables/attacks.csv")
     assert len(attacks) == 2 * RUNS * 2
@@ -88,6 +94,7 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     assert {"members", "loss_final", "loss_final_spread"} <= stats["ensemble"]
     assert {"scale", "samples"} <= stats["weight_noise"]
     assert {"prior_precision", "log_marginal_likelihood"} <= stats["laplace"]
+    assert {"adversarial_loss_final", "epsilon"} <= stats["adv"]
     # function-space convergence of HMC: defined on most of the 1,000 test images
     fs = posterior[posterior["inference"] == "hmc"].set_index(["dataset", "statistic"])["value"]
     assert (fs.xs("fs_points", level="statistic") > 500).all()
@@ -160,7 +167,7 @@ def test_report_holds_every_figure_and_table_and_opens_with_the_verdicts(smoke_r
     # every family side by side, each at its largest n (the ensemble's 2 members)
     summary = (smoke_run / "results/report/summary.rst").read_text()
     assert "Every model family side by side" in summary
-    assert all(m in summary for m in ("fc laplace n=10", "fc ensemble n=2", "conv det\n"))
+    assert all(m in summary for m in ("fc laplace n=10", "fc ensemble n=2", "fc adv\n"))
     claims = pd.read_csv(smoke_run / "results/tables/claims.csv")
     for statement in claims["statement"]:
         assert statement.split(";")[0] in report

@@ -40,11 +40,13 @@ def train_deterministic(
     batch_size: int,
     generator: torch.Generator,
     device: torch.device,
+    perturb: Callable | None = None,
 ) -> list[float]:
     """Train `model` in place with Adam on cross-entropy; return the mean loss per epoch.
 
     Batches are drawn with `generator` (not a DataLoader with workers) so the order, and
-    therefore the weights, depend on the seed alone.
+    therefore the weights, depend on the seed alone. `perturb(model, images, labels)`, if
+    given, replaces each batch's images before the step (adversarial training).
     """
     model.to(device).train()
     images, labels = images.to(device), labels.to(device)
@@ -56,7 +58,8 @@ def train_deterministic(
         total = 0.0
         for b in range(batches):
             rows = order[b * batch_size : (b + 1) * batch_size]
-            loss = nn.functional.cross_entropy(model(images[rows]), labels[rows])
+            inputs = images[rows] if perturb is None else perturb(model, images[rows], labels[rows])
+            loss = nn.functional.cross_entropy(model(inputs), labels[rows])
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"training loss is {loss.item()} at epoch {epoch}, batch {b}; "
@@ -90,12 +93,13 @@ def train_network(
     *,
     generator: torch.Generator,
     device: torch.device,
+    perturb: Callable | None = None,
 ) -> tuple[nn.Module, list[float]]:
     """A fresh network from `build()`, trained with the `det` block's settings."""
     model = build()
     losses = train_deterministic(
         model, images, labels, epochs=det["epochs"], lr=det["lr"],
-        batch_size=det["batch_size"], generator=generator, device=device,
+        batch_size=det["batch_size"], generator=generator, device=device, perturb=perturb,
     )  # fmt: skip
     return model, losses
 

@@ -12,15 +12,16 @@ from typing import NamedTuple
 DATASETS = ("mnist", "fashion_mnist")
 # Posterior families: every one gives a stack of weight samples (posterior.py), so the
 # attacks, heatmaps, tables and figures treat them alike.
-INFERENCES = ("det", "vi", "hmc", "laplace", "ensemble", "weight_noise")
+INFERENCES = ("det", "vi", "hmc", "laplace", "ensemble", "weight_noise", "adv")
 # The families the study calls Bayesian (approximate posteriors): claims C2-C5 are about
 # these.
 BAYESIAN_INFERENCES = ("vi", "hmc", "laplace")
 # Averages of several networks that are not posteriors: the controls of "is it Bayes, or
 # mere averaging?" (claim C6).
 AVERAGING_CONTROLS = ("ensemble", "weight_noise")
-# Families whose model is one network (n = 1).
-SINGLE_NETWORK_INFERENCES = ("det",)
+# Families whose model is one network (n = 1): the deterministic net of the study's claims
+# C1 and C5b, and the adversarially trained net (the non-Bayesian route to robustness).
+SINGLE_NETWORK_INFERENCES = ("det", "adv")
 
 
 class Family(NamedTuple):
@@ -40,6 +41,7 @@ FITTED = {
     "ensemble": Family("ensemble", ("det", "ensemble")),
     "weight_noise": Family("weight_noise", ("weight_noise",), from_det=True),
     "laplace": Family("laplace_posterior", ("det", "laplace"), from_det=True),
+    "adv": Family("adversarial_training", ("det", "adv")),
 }
 # Adversarial attacks, and controls: perturbations that do not attack (a reference point
 # for the masking checks, left out of the study's claims).
