@@ -90,11 +90,16 @@ def family_modules(wildcards):
     return package_modules(own, "inference", "models", "posterior", "io")
 
 
+def det_posterior(wildcards):
+    """The deterministic net of the job's dataset, architecture and seed."""
+    return PATHS["posterior"].format(model=f"{wildcards.arch}_det", **wildcards)
+
+
 def det_base(wildcards):
     """The deterministic net a family starts from (names.FITTED's from_det), else nothing."""
     if not FITTED[wildcards.inference].from_det:
         return []
-    return PATHS["posterior"].format(model=f"{wildcards.arch}_det", **wildcards)
+    return det_posterior(wildcards)
 
 
 def fit_runtime(wildcards):
@@ -108,7 +113,7 @@ def hmc_start_weights(wildcards):
     """The deterministic net HMC starts from (hmc.init: det_weights), else nothing."""
     if config["hmc"]["init"] != "det_weights":
         return []
-    return PATHS["posterior"].format(model=f"{wildcards.arch}_det", **wildcards)
+    return det_posterior(wildcards)
 
 
 def hidden(wildcards):

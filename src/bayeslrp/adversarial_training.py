@@ -7,15 +7,12 @@ one. (The study's reference code compared against an FGSM-trained net, `advNN`.)
 
 from __future__ import annotations
 
-import time
-
 import torch
 from torch import nn
 
 from bayeslrp.attacks import attack_batch
-from bayeslrp.data import training_subset
-from bayeslrp.inference import train_network
-from bayeslrp.posterior import Posterior, from_state_dict
+from bayeslrp.inference import fit_single_network
+from bayeslrp.posterior import Posterior
 
 
 def adversarial_batch(
@@ -37,18 +34,13 @@ def adversarial_batch(
 def fit(build, train, base, settings, *, generator, device):
     """One net trained on adversarial examples with the `det` settings (inference.fit's
     signature)."""
-    det, adv = settings["det"], settings["adv"]
-    images, labels = training_subset(train, det["train_size"], device)
-    start = time.perf_counter()
-    model, losses = train_network(
-        build, images, labels, det, generator=generator, device=device,
+    adv = settings["adv"]
+    posterior, summary = fit_single_network(
+        build, train, settings["det"], generator=generator, device=device,
         perturb=lambda m, x, y: adversarial_batch(m, x, y, adv, generator),
     )  # fmt: skip
-    seconds = time.perf_counter() - start
-    state = {name: value.detach().cpu() for name, value in model.state_dict().items()}
-    summary = {
-        "statistics": {"adversarial_loss_final": losses[-1], "train_size": len(labels),
-                       "epsilon": adv["epsilon"], "seconds": seconds},
-        "loss_per_epoch": losses,
-    }  # fmt: skip
-    return Posterior(model.cpu(), from_state_dict(state)), summary
+    statistics = summary["statistics"]
+    # the training loss is the loss on the adversarial batches
+    statistics["adversarial_loss_final"] = statistics.pop("loss_final")
+    statistics["epsilon"] = adv["epsilon"]
+    return posterior, summary

@@ -104,13 +104,21 @@ def train_network(
     return model, losses
 
 
-def fit(build, train, base, settings, *, generator, device):
-    """The deterministic net: one Adam run on cross-entropy, a posterior with S = 1."""
-    det = settings["det"]
+def fit_single_network(
+    build: Callable[[], nn.Module],
+    train: dict[str, torch.Tensor],
+    det: dict,
+    *,
+    generator: torch.Generator,
+    device: torch.device,
+    perturb: Callable | None = None,
+) -> tuple[Posterior, dict]:
+    """One net from `build()` trained with the `det` settings (each batch passed through
+    `perturb`, if given), as a posterior with S = 1 on the CPU, and its fit summary."""
     images, labels = training_subset(train, det["train_size"], device)
     start = time.perf_counter()
     model, losses = train_network(build, images, labels, det, generator=generator,
-                                  device=device)  # fmt: skip
+                                  device=device, perturb=perturb)  # fmt: skip
     seconds = time.perf_counter() - start
     log.info("trained on %d images in %.1f s (%.0f images/s)", len(labels), seconds,
              det["epochs"] * len(labels) / seconds)  # fmt: skip
@@ -120,3 +128,8 @@ def fit(build, train, base, settings, *, generator, device):
         "loss_per_epoch": losses,
     }
     return Posterior(model.cpu(), from_state_dict(state)), summary
+
+
+def fit(build, train, base, settings, *, generator, device):
+    """The deterministic net: one Adam run on cross-entropy, a posterior with S = 1."""
+    return fit_single_network(build, train, settings["det"], generator=generator, device=device)

@@ -35,6 +35,7 @@ def fit(build, train, base, settings, *, generator, device):
     if base is None or len(base) != 1:
         raise ValueError("weight_noise starts from one deterministic net (a posterior with S = 1)")
     scale, samples = settings["weight_noise"]["scale"], settings["n_samples"]
-    stack = perturb(base.to("cpu").sample(0), scale, samples, generator)
+    base = base.to("cpu")
+    stack = perturb(base.sample(0), scale, samples, generator)
     summary = {"statistics": {"scale": scale, "samples": samples}}
-    return Posterior(base.to("cpu").network, stack), summary
+    return Posterior(base.network, stack), summary
