@@ -17,7 +17,8 @@ from bayeslrp.summary_text import summary_page
 from bayeslrp.tables import robustness_summary
 
 SETTINGS = {"k": 10, "k_correlation": 100, "c1_max": 0.5, "c2_min": 0.8, "c3_min": 0.0,
-            "c4_min": 0.0, "c5_min": 0.0, "c5_det_max": 0.1, "c6_min": 0.0, "confidence": 0.95,
+            "c4_min": 0.0, "c5_min": 0.0, "c5_det_max": 0.1, "c6_min": 0.0, "c2b_min": 0.0,
+            "confidence": 0.95,
             "bootstrap": 200, "bootstrap_seed": 0}  # fmt: skip
 
 
@@ -64,17 +65,18 @@ def test_claims_on_a_table_built_so_that_c1_to_c4_hold_and_c5_fails():
     claims = evaluate_claims(synthetic_table(), SETTINGS).set_index("claim")
     assert list(claims.reset_index().columns) == CLAIM_COLUMNS
     assert claims["verdict"].to_dict() == {
-        "C1": "supported", "C2": "supported", "C3": "supported", "C4": "supported",
-        "C5a": "inconclusive", "C5b": "not supported", "C6": "inconclusive",
+        "C1": "supported", "C2": "supported", "C2b": "inconclusive", "C3": "supported",
+        "C4": "supported", "C5a": "inconclusive", "C5b": "not supported", "C6": "inconclusive",
     }  # fmt: skip
     assert "averaging control" in claims.loc["C6", "note"]
+    assert "twin" in claims.loc["C2b", "note"]
     # C5a: independent in every group; 6 sampling errors of a mean of six 60-point rhos
     assert abs(claims.loc["C5a", "value"]) < 0.3 and claims.loc["C5b", "value"] > 0.8
     # det: 0.2 + 0.2 (softmax - 0.3) with softmax ~ U(0.3, 1): median 0.2 + 0.2 * 0.35
     assert claims.loc["C1", "value"] == pytest.approx(0.27, abs=0.02)
     assert claims.loc["C2", "value"] == pytest.approx(0.95, abs=0.01)
     # (C3's interval is near-degenerate here: n alone orders the Bayesian scores)
-    defined = claims.drop(index="C6")  # no controls in this table
+    defined = claims.drop(index=["C6", "C2b"])  # no controls or twin in this table
     assert (defined["ci_low"] <= defined["value"] + 1e-3).all()
     assert (defined["value"] <= defined["ci_high"] + 1e-3).all()
     assert (defined["n_seeds"] == 3).all()
@@ -90,6 +92,24 @@ def with_control(table, inference, ns, offset, seed=2):
     noise = rng.uniform(-0.05, 0.05, len(control))
     control["explanation_robustness"] = control["explanation_robustness"] - offset + noise
     return pd.concat([table, control], ignore_index=True)
+
+
+@pytest.mark.parametrize("offset, expected", [(0.1, "supported"), (-0.1, "not supported")])
+def test_c2b_pairs_hmc_at_its_largest_n_with_the_twin_of_its_architecture(offset, expected):
+    table = synthetic_table()
+    twin = with_control(table, "twin", [100], offset)
+    twin.loc[twin["inference"] == "twin", "n_samples"] = 1  # a single network
+    claims = evaluate_claims(twin, SETTINGS).set_index("claim")
+    # HMC n=100 minus the twin: offset plus noise of mean 0 (as in the C6 test below)
+    assert claims.loc["C2b", "value"] == pytest.approx(offset, abs=0.02)
+    assert claims.loc["C2b", "verdict"] == expected
+    assert claims.loc["C2b", "p_value"] < 1e-6 if offset > 0 else claims.loc["C2b", "p_value"] > 0.5
+    # one group (mnist, fgsm, fc): 60 points x 3 seeds paired rows, HMC at n = 100 only
+    assert claims.loc["C2b", "n_rows"] == 180
+    # the twin is a deterministic net, not a Bayesian one or the study's det: nothing else moved
+    before = evaluate_claims(table, SETTINGS).set_index("claim")
+    for claim in ("C1", "C2", "C3", "C4", "C5a", "C5b"):
+        assert claims.loc[claim, "value"] == before.loc[claim, "value"], claim
 
 
 @pytest.mark.parametrize("offset, expected", [(0.1, "supported"), (-0.1, "not supported")])
@@ -310,7 +330,7 @@ def test_c5_is_reported_at_every_n():
     assert set(by_n["claim"]) == {"C5a"}
     assert sorted(by_n.query("dataset == 'all' and subset == 'all'")["n_samples"]) == [10, 50, 100]
     table = claims_table(breakdown)
-    assert table["claim"].tolist() == ["C1", "C2", "C3", "C4", "C5a", "C5b", "C6"]
+    assert table["claim"].tolist() == ["C1", "C2", "C2b", "C3", "C4", "C5a", "C5b", "C6"]
 
 
 def test_the_summary_page_prints_no_nan_for_a_missing_note(tmp_path):

@@ -233,3 +233,26 @@ def test_a_perturbation_that_changes_nothing_trains_the_det_net_exactly():
         )  # fmt: skip
         weights.append(model.state_dict()["1.weight"])
     assert torch.equal(*weights)
+
+
+def test_the_matched_twin_takes_as_many_steps_as_det_on_its_smaller_data():
+    from bayeslrp.matched_twin import matched_settings
+
+    det = {**DET, "epochs": 2}
+    assert matched_settings(det, 2000, 60000)["epochs"] == 60  # 2 x 60000 / 2000
+    assert matched_settings({**det, "train_size": 8000}, 2000, 60000)["epochs"] == 8
+    assert matched_settings(det, 900, 60000)["epochs"] == 134  # rounded up
+    # never fewer epochs than det, never more images than exist
+    assert matched_settings(det, 90000, 60000) == {**det, "train_size": 60000, "epochs": 2}
+
+
+def test_the_matched_twin_sees_exactly_the_first_hmc_images():
+    twin, summary = fit("twin", {"det": DET, "hmc": {"train_size": 64}})
+    assert len(twin) == 1 and summary["statistics"]["train_size"] == 64
+    assert summary["statistics"]["epochs"] == 4  # 256 / 64 images: 4x the epochs
+    # the same net as det trained on the first 64 images for 4 epochs
+    det, _ = fit("det", {"det": {**DET, "train_size": 64, "epochs": 4}})
+    for name in det.samples:
+        assert torch.equal(twin.samples[name], det.samples[name]), name
+    other, _ = fit("twin", {"det": DET, "hmc": {"train_size": 128}})
+    assert not torch.equal(other.samples["1.weight"], twin.samples["1.weight"])

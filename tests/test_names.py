@@ -35,7 +35,10 @@ def test_schema_registries_and_names_agree():
     assert sum(len(r) for r in roles) == len(set().union(*roles)) == len(names.INFERENCES)
     assert set(names.FITTED) <= set(names.INFERENCES)
     for family in names.FITTED.values():  # its config blocks exist, its module has a fit
-        assert set(family.blocks) <= set(SCHEMA), family
+        for entry in family.blocks:  # "block" or "block.key"
+            block, _, key = entry.partition(".")
+            assert block in SCHEMA, family
+            assert not key or key in SCHEMA[block]["properties"], family
         assert (ROOT / "src" / "bayeslrp" / f"{family.module}.py").exists(), family
     explainers = SCHEMA["explainers"]["properties"]
     assert tuple(explainers["names"]["items"]["enum"]) == names.EXPLAINERS

@@ -17,11 +17,11 @@ pytestmark = pytest.mark.workflow
 
 MODELS = {"fc_det": (1, 3, 5), "conv_det": (0, 3, 7), "conv_vi": (0, 3, 7), "fc_hmc": (1, 3, 5),
           "fc_laplace": (1, 3, 5), "fc_ensemble": (1, 3, 5),
-          "fc_weight_noise": (1, 3, 5), "fc_adv": (1, 3, 5)}  # fmt: skip
+          "fc_weight_noise": (1, 3, 5), "fc_adv": (1, 3, 5), "fc_twin": (1, 3, 5)}  # fmt: skip
 # The ensemble has 2 members: n = 10 is capped at 2.
 N_SAMPLES = {"fc_det": [1], "conv_det": [1], "conv_vi": [2, 10], "fc_hmc": [2, 10],
              "fc_laplace": [2, 10], "fc_ensemble": [2], "fc_weight_noise": [2, 10],
-             "fc_adv": [1]}  # fmt: skip
+             "fc_adv": [1], "fc_twin": [1]}  # fmt: skip
 RUNS = sum(len(ns) for ns in N_SAMPLES.values())  # (model, n) pairs per dataset
 DATASETS = ["mnist", "fashion_mnist"]
 
@@ -95,6 +95,8 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     assert {"scale", "samples"} <= stats["weight_noise"]
     assert {"prior_precision", "log_marginal_likelihood"} <= stats["laplace"]
     assert {"adversarial_loss_final", "epsilon"} <= stats["adv"]
+    twin = posterior[(posterior["inference"] == "twin")].set_index("statistic")["value"]
+    assert (twin.loc["train_size"] == 500).all()  # the smoke config's hmc.train_size
     # function-space convergence of HMC: defined on most of the 1,000 test images
     fs = posterior[posterior["inference"] == "hmc"].set_index(["dataset", "statistic"])["value"]
     assert (fs.xs("fs_points", level="statistic") > 500).all()
@@ -136,9 +138,10 @@ def test_claims_and_summary_tables(smoke_run):
     claims = pd.read_csv(tables / "claims.csv")
     design = ["claim", "statement", "statistic", "value", "ci_low", "ci_high", "n_seeds", "verdict"]
     assert list(claims.columns[: len(design)]) == design
-    assert claims["claim"].tolist() == ["C1", "C2", "C3", "C4", "C5a", "C5b", "C6"]
+    assert claims["claim"].tolist() == ["C1", "C2", "C2b", "C3", "C4", "C5a", "C5b", "C6"]
     # the smoke run pairs fc_hmc with the ensemble (2 members: n = 2) and weight noise
     assert claims.set_index("claim")["value"].notna()["C6"]
+    assert claims.set_index("claim")["value"].notna()["C2b"]  # fc_hmc against fc_twin
     assert claims["verdict"].isin(["supported", "not supported", "inconclusive"]).all()
     defined = claims.dropna(subset=["value"])
     assert len(defined) >= 4  # C1 may be undefined if every attack succeeded

@@ -74,10 +74,13 @@ def family_settings(wildcards):
     """The settings a family of names.FITTED depends on: its config blocks, resolved for
     the job's dataset and architecture, and the largest n where it draws that many."""
     family = FITTED[wildcards.inference]
-    settings = {
-        block: {key: for_job(value, wildcards) for key, value in config[block].items()}
-        for block in family.blocks
-    }
+    settings = {}
+    for entry in family.blocks:  # "block", or "block.key" for one setting of a block
+        block, _, only = entry.partition(".")
+        chosen = settings.setdefault(block, {})
+        for key, value in config[block].items():
+            if not only or key == only:
+                chosen[key] = for_job(value, wildcards)
     if family.from_det:  # draws a sample per n, up to the largest
         settings["n_samples"] = max(config["n_samples"])
     return canonical(settings)

@@ -29,7 +29,13 @@ import pandas as pd
 from scipy.stats import rankdata, wilcoxon
 
 from bayeslrp.models import LEARNABLE_LAYERS, output_layer
-from bayeslrp.names import AVERAGING_CONTROLS, BAYESIAN_INFERENCES, CONTROL_ATTACKS, STUDY_EXPLAINER
+from bayeslrp.names import (
+    AVERAGING_CONTROLS,
+    BAYESIAN_INFERENCES,
+    CONTROL_ATTACKS,
+    STUDY_EXPLAINER,
+    TWIN_OF,
+)
 from bayeslrp.tables import study_rows, topk_rows
 
 VERDICTS = ("supported", "not supported", "inconclusive")
@@ -227,16 +233,21 @@ def _c3_p_value(rows, frame, s):
     return _wilcoxon_greater(_point_values(paired, difference))
 
 
-def _c6_select(frame, s):
-    # One row per (Bayesian net, control) pair of the same dataset, attack, architecture,
-    # seed, n and point, its `explanation_robustness` the Bayesian minus the control's; the
-    # pair and n label the group (`inference`), so each mean is taken within one.
+def _paired_with(frame, s, left: pd.DataFrame, references) -> pd.DataFrame:
+    """One row per pair of a `left` row and a reference net (inference in `references`)
+    of the same dataset, attack, architecture, seed, n and point at the output layer, its
+    `explanation_robustness` the left minus the reference's; the pair and n label the group
+    (`inference`), so each mean is taken within one."""
     rows = at_output(frame)
     rows = rows[rows["k"] == s["k"]]
+    left = left[(left["layer"] == left["arch"].map(output_layer)) & (left["k"] == s["k"])]
     keys = ["dataset", "attack", "arch", "seed", "n_samples", "point"]
-    controls = rows[rows["inference"].isin(AVERAGING_CONTROLS)]
-    paired = bayesian(rows).merge(
-        controls[[*keys, "inference", "explanation_robustness"]], on=keys,
+    reference = rows[rows["inference"].isin(references)]
+    if (reference["n_samples"] == 1).all():  # a single network is compared at every n
+        reference = reference.drop(columns="n_samples")
+        keys = [k for k in keys if k != "n_samples"]
+    paired = left.merge(
+        reference[[*keys, "inference", "explanation_robustness"]], on=keys,
         suffixes=("", "_control"),
     )  # fmt: skip
     paired["explanation_robustness"] = (
@@ -247,7 +258,21 @@ def _c6_select(frame, s):
     return paired
 
 
-def _c6_p_value(rows, frame, s):
+def _c2b_select(frame, s):
+    # HMC at its largest n against the deterministic net trained on the same images.
+    rows = largest_n(frame)
+    return _paired_with(frame, s, rows[rows["inference"] == TWIN_OF], ["twin"])
+
+
+def _c6_select(frame, s):
+    return _paired_with(frame, s, bayesian(frame), AVERAGING_CONTROLS)
+
+
+def _mean_paired_difference(rows):
+    return _per_group(rows, lambda g: _nanmean(g["explanation_robustness"]))
+
+
+def _paired_p_value(rows, frame, s):
     return _wilcoxon_greater(_point_values(rows, rows["explanation_robustness"]))
 
 
@@ -267,6 +292,16 @@ CLAIMS = [
         "Wilcoxon signed-rank, Bayesian > deterministic: one mean paired difference per "
         "point (same dataset, attack, architecture, seed)",
         "no Bayesian nets in the run", _c2_p_value,
+    ),
+    Claim(
+        "C2b", "HMC LRP robustness beats the deterministic net trained on the same images",
+        "mean paired difference of k-LRP robustness at the output layer, HMC at the largest "
+        "n minus the matched-data twin (a deterministic net on HMC's training images) of "
+        "the same architecture and seed, within each (dataset, attack, architecture) group, "
+        "averaged over groups",
+        _c2b_select, _mean_paired_difference, "c2b_min", "above",
+        "Wilcoxon signed-rank, HMC > twin: one mean paired difference per point",
+        "needs an HMC net and the twin (<arch>_twin) of its architecture", _paired_p_value,
     ),
     Claim(
         "C3", "Bayesian LRP robustness grows with the number of posterior samples",
@@ -308,11 +343,11 @@ CLAIMS = [
         "averaging control (deep ensemble, weight noise) of the same architecture at the "
         "same n, within each (dataset, attack, architecture, pair, n) group, averaged over "
         "groups",
-        _c6_select, lambda rows: _per_group(rows, lambda g: _nanmean(g["explanation_robustness"])),
+        _c6_select, _mean_paired_difference,
         "c6_min", "above",
         "Wilcoxon signed-rank, Bayesian > control: one mean paired difference per point",
         "needs a Bayesian net and an averaging control (ensemble, weight_noise) of the same "
-        "architecture evaluated at the same n", _c6_p_value,
+        "architecture evaluated at the same n", _paired_p_value,
     ),
 ]  # fmt: skip
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 DATASETS = ("mnist", "fashion_mnist")
 # Posterior families: every one gives a stack of weight samples (posterior.py), so the
 # attacks, heatmaps, tables and figures treat them alike.
-INFERENCES = ("det", "vi", "hmc", "laplace", "ensemble", "weight_noise", "adv")
+INFERENCES = ("det", "vi", "hmc", "laplace", "ensemble", "weight_noise", "adv", "twin")
 # The families the study calls Bayesian (approximate posteriors): claims C2-C5 are about
 # these.
 BAYESIAN_INFERENCES = ("vi", "hmc", "laplace")
@@ -20,13 +20,17 @@ BAYESIAN_INFERENCES = ("vi", "hmc", "laplace")
 # mere averaging?" (claim C6).
 AVERAGING_CONTROLS = ("ensemble", "weight_noise")
 # Families whose model is one network (n = 1): the deterministic net of the study's claims
-# C1 and C5b, and the adversarially trained net (the non-Bayesian route to robustness).
-SINGLE_NETWORK_INFERENCES = ("det", "adv")
+# C1 and C5b, the adversarially trained net (the non-Bayesian route to robustness), and the
+# matched-data twin (a deterministic net on exactly HMC's training images).
+SINGLE_NETWORK_INFERENCES = ("det", "adv", "twin")
+# The Bayesian family whose data the twin matches (claim C2b pairs them).
+TWIN_OF = "hmc"
 
 
 class Family(NamedTuple):
     """How the generic fit_posterior rule fits a family: `module`.fit makes the weight
-    stack from the config blocks `blocks`, starting from the deterministic net of the same
+    stack from the config blocks `blocks` (a block, or "block.key" for one of its
+    settings), starting from the deterministic net of the same
     architecture and seed when `from_det`."""
 
     module: str
@@ -42,6 +46,7 @@ FITTED = {
     "weight_noise": Family("weight_noise", ("weight_noise",), from_det=True),
     "laplace": Family("laplace_posterior", ("det", "laplace"), from_det=True),
     "adv": Family("adversarial_training", ("det", "adv")),
+    "twin": Family("matched_twin", ("det", "hmc.train_size")),
 }
 # Adversarial attacks, and controls: perturbations that do not attack (a reference point
 # for the masking checks, left out of the study's claims).
