@@ -33,6 +33,7 @@ localrules:
     plot_heatmaps,
     plot_model_robustness,
     plot_diagnostics,
+    plot_convergence,
     plot_claims,
     write_summary,
     build_sensitivity,
@@ -61,6 +62,7 @@ rule figures:
     input:
         rules.plot_heatmaps.output,
         rules.plot_diagnostics.output,
+        convergence_figures(),
         rules.plot_claims.output,
         sensitivity_outputs("png"),
         expand(

@@ -53,6 +53,7 @@ from bayeslrp.names import (
     INFERENCES,
     SINGLE_NETWORK_INFERENCES,
     STUDY_EXPLAINER,
+    TRAIN_IMAGES,
     alternatives,
 )
 
@@ -62,6 +63,7 @@ wildcard_constraints:
     arch=alternatives(ARCHITECTURES),
     model=f"({alternatives(ARCHITECTURES)})_({alternatives(INFERENCES)})",
     seed=r"\d+",
+    chain=r"\d+",
     attack=alternatives(ATTACKS),
     explainer=alternatives(EXPLAINERS),
     n=r"\d+",

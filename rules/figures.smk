@@ -115,6 +115,37 @@ rule plot_diagnostics:
         "../workflow_scripts/plot_diagnostics.py"
 
 
+rule plot_convergence:
+    input:
+        points=hmc_files("function_space.csv"),
+        trace=hmc_files("trace.csv"),
+        code=package_modules("figures"),
+    output:
+        rhat=report(
+            "results/figures/hmc_rhat.png",
+            caption="../report/hmc_rhat.rst",
+            category="models",
+        ),
+        traces=report(
+            "results/figures/hmc_traces.png",
+            caption="../report/hmc_traces.rst",
+            category="models",
+        ),
+        pdf=multiext("results/figures/", "hmc_rhat.pdf", "hmc_traces.pdf"),
+    log:
+        "logs/plot_convergence/plot_convergence.log",
+    conda:
+        "../envs/results.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        runs=hmc_runs(),
+    script:
+        "../workflow_scripts/plot_convergence.py"
+
+
 rule plot_claims:
     input:
         breakdown=rules.evaluate_claims.output.breakdown,

@@ -82,33 +82,57 @@ rule sample_vi_posterior:
         "../workflow_scripts/sample_vi_posterior.py"
 
 
-rule run_hmc:
+rule run_hmc_chain:
     input:
         train=rules.download_dataset.output.train,
-        test=rules.download_dataset.output.test,
-        det=hmc_start_weights,
-        code=package_modules(
-            "models", "bayes", "hmc", "convergence", "posterior", "data", "io"
-        ),
+        start=hmc_start_weights,
+        code=package_modules("models", "bayes", "hmc", "posterior", "data", "io"),
     output:
-        weights="results/posterior/{dataset}/{arch}_hmc/seed{seed}/weights.pt",
-        summary="results/posterior/{dataset}/{arch}_hmc/seed{seed}/fit_summary.json",
+        draws="results/posterior/{dataset}/{arch}_hmc/seed{seed}/chain{chain}/draws.pt",
+        summary="results/posterior/{dataset}/{arch}_hmc/seed{seed}/chain{chain}/chain.json",
     log:
-        "logs/run_hmc/{dataset}/{arch}_hmc/seed{seed}.log",
+        "logs/run_hmc_chain/{dataset}/{arch}_hmc/seed{seed}/chain{chain}.log",
     benchmark:
-        "benchmarks/run_hmc/{dataset}/{arch}_hmc/seed{seed}.tsv"
+        "benchmarks/run_hmc_chain/{dataset}/{arch}_hmc/seed{seed}/chain{chain}.tsv"
     conda:
         "../envs/train.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=600,
     params:
         hidden=hidden,
+        hmc=chain_settings(),
+        device=config["device"],
+    script:
+        "../workflow_scripts/run_hmc_chain.py"
+
+
+rule merge_hmc_chains:
+    input:
+        chains=hmc_chain_draws,
+        summaries=hmc_chain_summaries,
+        test=rules.download_dataset.output.test,
+        code=package_modules("models", "hmc", "convergence", "posterior", "data", "io"),
+    output:
+        weights="results/posterior/{dataset}/{arch}_hmc/seed{seed}/weights.pt",
+        summary="results/posterior/{dataset}/{arch}_hmc/seed{seed}/fit_summary.json",
+        points="results/posterior/{dataset}/{arch}_hmc/seed{seed}/function_space.csv",
+        trace="results/posterior/{dataset}/{arch}_hmc/seed{seed}/trace.csv",
+    log:
+        "logs/merge_hmc_chains/{dataset}/{arch}_hmc/seed{seed}.log",
+    conda:
+        "../envs/train.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        hidden=hidden,
         hmc=canonical({k: v for k, v in config["hmc"].items() if k != "log_every"}),
         device=config["device"],
     script:
-        "../workflow_scripts/run_hmc.py"
+        "../workflow_scripts/merge_hmc_chains.py"
 
 
 rule evaluate_accuracy:

@@ -43,7 +43,8 @@ def test_tiny_run_goes_through_slurm(tmp_path, slurm, tiny_config):
     log = next((tmp_path / ".snakemake" / "log").glob("*.snakemake.log")).read_text()
     submitted = re.findall(r"submitted with SLURM jobid (\d+) \(log: .*?/rule_(\w+)/", log)
     rules = {rule for _, rule in submitted}
-    assert {"download_dataset", "fit_posterior", "run_hmc", "generate_attack",
+    assert {"download_dataset", "fit_posterior", "run_hmc_chain", "merge_hmc_chains",
+            "generate_attack",
             "compute_relevance", "compute_robustness"} <= rules, rules  # fmt: skip
     # Tiny rules ran on the submitting node (localrules), not as cluster jobs.
     assert not rules & {"build_tables", "select_test_points", "plot_robustness"}

@@ -6,6 +6,8 @@ import torch
 from bayeslrp.convergence import (
     chain_major,
     function_space_statistics,
+    per_point_statistics,
+    trace_points,
     true_class_probabilities,
 )
 from bayeslrp.models import build_model
@@ -75,3 +77,16 @@ def test_true_class_probabilities_are_each_draws_softmax_of_the_label():
     got = true_class_probabilities(posterior, x, y, chunk=2)
     expected = posterior.logits(x).double().softmax(-1)[:, torch.arange(7), y]
     assert got.shape == (5, 7) and torch.allclose(got, expected)
+
+
+def test_per_point_statistics_mark_saturated_points_and_trace_points_span_the_rhats():
+    values = torch.randn(3, 40, 6, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    values[:, :, 2] = 0.5  # no variance
+    values[:, :, 4] += torch.tensor([0.0, 3.0, 6.0], dtype=torch.float64).view(3, 1)  # stuck
+    rhat, ess = per_point_statistics(values)
+    assert rhat.isnan().tolist() == [False, False, True, False, False, False]
+    assert ess[2].isnan() and (ess[[0, 1, 3, 5]] > 0).all()
+    shown = trace_points(rhat)
+    assert shown[-1] == 4 and rhat[shown[0]] == rhat[torch.isfinite(rhat)].min()
+    assert 2 not in shown and len(shown) == 4
+    assert trace_points(torch.full((3,), float("nan"))) == []

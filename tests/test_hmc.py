@@ -1,9 +1,21 @@
+import pytest
 import torch
 from bayes_fixtures import PRIOR, SIGMA, flat, regression_problem
 from pyro.ops.stats import effective_sample_size
 
 from bayeslrp.bayes import gaussian
-from bayeslrp.hmc import derived_seed, run_hmc, run_hmc_per_batch, sample_chains
+from bayeslrp.hmc import (
+    batch_rows,
+    chain_seed,
+    derived_seed,
+    draws_per_batch,
+    pool_batches,
+    run_hmc,
+    run_hmc_per_batch,
+    sample_chain,
+    sample_chains,
+    stack_chains,
+)
 
 # Seeded chains are reproducible on one machine, not across machines (floating point
 # changes the trajectories), so a check's tolerance is its own Monte Carlo error: a
@@ -139,3 +151,48 @@ def test_det_weights_init_starts_the_chain_at_the_given_weights():
     moved = {k: v + 3.0 for k, v in net.state_dict().items()}
     other, _ = run_hmc(net, x, y, init="det_weights", init_weights=moved, **settings)
     assert not torch.equal(small["weight"], other["weight"])
+
+
+SHORT = dict(warmup=5, thinning=1, kernel="hmc", max_tree_depth=5, num_steps=3,
+             step_size=0.05, target_accept=0.8, prior_scale=PRIOR, init="small",
+             likelihood=gaussian(SIGMA))  # fmt: skip
+
+
+def test_chains_run_as_separate_jobs_are_the_chains_of_one_process():
+    """The workflow runs each chain as a job (run_hmc_chain) and pools them
+    (merge_hmc_chains): the same draws as sample_chains / run_hmc_per_batch in one process."""
+    torch.manual_seed(0)
+    net, x, y, *_ = regression_problem()
+    together, _ = sample_chains(net, x, y, num_samples=6, num_chains=3, seed=4, **SHORT)
+    apart = stack_chains([
+        sample_chain(net, x, y, seed=chain_seed(4, "full_data", c), num_samples=6, **SHORT)[0]
+        for c in range(3)
+    ])  # fmt: skip
+    for name in together:
+        assert torch.equal(together[name], apart[name]), name
+    # per_batch: batch b's chain on its rows, pooled and cut
+    pooled, _ = run_hmc_per_batch(net, x, y, batch_size=len(x) // 3 + 1, num_samples=10, seed=4,
+                                  **SHORT)  # fmt: skip
+    batches = batch_rows(len(x), len(x) // 3 + 1, 4)
+    per_batch = draws_per_batch(10, len(batches))
+    parts = [sample_chain(net, x[rows], y[rows], seed=chain_seed(4, "per_batch", b),
+                          num_samples=per_batch, **SHORT)[0]
+             for b, rows in enumerate(batches)]  # fmt: skip
+    jobs = pool_batches(stack_chains(parts), 10)
+    for name in pooled:
+        assert torch.equal(pooled[name], jobs[name]), name
+
+
+def test_chain_seeds_of_both_protocols_differ_and_ensemble_init_needs_weights():
+    seeds = {chain_seed(s, p, c) for s in range(5) for p in ("full_data", "per_batch")
+             for c in range(5)}  # fmt: skip
+    assert len(seeds) == 50
+    torch.manual_seed(0)
+    net, x, y, *_ = regression_problem()
+    with pytest.raises(ValueError, match="needs the weights of a trained net"):
+        sample_chain(net, x, y, seed=0, num_samples=2, **{**SHORT, "init": "ensemble"})
+    moved = {k: v + 3.0 for k, v in net.state_dict().items()}
+    settings = {**SHORT, "init": "ensemble", "warmup": 0}
+    start, _ = sample_chain(net, x, y, seed=0, num_samples=2, init_weights=moved, **settings)
+    # a chain started 3 away from the small init stays far from it after two short steps
+    assert (start["weight"] - net.weight.detach()).abs().min() > 1

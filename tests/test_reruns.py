@@ -84,7 +84,7 @@ def test_editing_the_attack_module_reruns_the_rules_that_declare_it(smoke_run):
     assert "generate_attack" in rules and rules <= {"generate_attack", "evaluate_attack",
                                                     "compute_relevance",
                                                     "compute_robustness"} | AGGREGATES  # fmt: skip
-    assert not rules & {"fit_posterior", "fit_vi", "run_hmc", "explain_clean"}
+    assert not rules & {"fit_posterior", "fit_vi", "run_hmc_chain", "explain_clean"}
 
 
 def test_adding_a_seed_adds_jobs_without_touching_existing_ones(smoke_run, tmp_path):
@@ -92,6 +92,15 @@ def test_adding_a_seed_adds_jobs_without_touching_existing_ones(smoke_run, tmp_p
     per_model = [(rule, out) for rule, out in jobs if rule not in AGGREGATES]
     assert len(per_model) > 20
     assert all("seed1" in out for _, out in per_model), per_model[:3]
+
+
+def test_adding_an_hmc_chain_runs_that_chain_alone(smoke_run, tmp_path):
+    jobs = planned(smoke_run, changed_config(tmp_path, lambda c: c["hmc"].update(num_chains=3)))
+    chains = [out for rule, out in jobs if rule == "run_hmc_chain"]
+    # one new chain per HMC posterior (fc_hmc on two datasets); chains 0 and 1 are reused
+    assert len(chains) == 2 and all("/chain2/" in out for out in chains), chains
+    assert {rule for rule, out in jobs if "_hmc/" in out} >= {"merge_hmc_chains"}
+    assert not {rule for rule, out in jobs if "_hmc/" not in out} & {"fit_posterior", "fit_vi"}
 
 
 def test_speed_and_progress_settings_rerun_nothing(smoke_run, tmp_path):

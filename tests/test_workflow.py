@@ -101,7 +101,14 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     fs = posterior[posterior["inference"] == "hmc"].set_index(["dataset", "statistic"])["value"]
     assert (fs.xs("fs_points", level="statistic") > 500).all()
     assert (fs.xs("fs_rhat_median", level="statistic") > 0.9).all()
-    assert (fs.xs("fs_chains", level="statistic") == 1).all()
+    assert (fs.xs("fs_chains", level="statistic") == 2).all()  # the smoke config's chains
+    for dataset in DATASETS:  # per-point R-hat and the traces the figure shows
+        merged = smoke_run / f"results/posterior/{dataset}/fc_hmc/seed0"
+        points = pd.read_csv(merged / "function_space.csv")
+        assert len(points) == 1000 and points["rhat"].notna().sum() > 500
+        trace = pd.read_csv(merged / "trace.csv")
+        assert set(trace["chain"]) == {0, 1} and trace["point"].nunique() == 4
+        assert len(trace) == 4 * 2 * 10  # points x chains x draws per chain
     sources = pd.read_csv(smoke_run / "results/tables/data_sources.csv").set_index("dataset")
     assert set(sources.index) == set(DATASETS)
     assert sources.loc["fashion_mnist", "source"] == "local"
@@ -109,7 +116,7 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
 
 FIGURES = [
     "fig1_heatmaps", "fig2_topk_overlap", "fig3_inner_layers", "accuracy_attack_success",
-    "posterior_diagnostics", "claims",
+    "posterior_diagnostics", "claims", "hmc_rhat", "hmc_traces",
     *[f"{kind}_{d}_{m}" for kind in ("lrp_robustness", "lrp_vs_softmax") for d in DATASETS
       for m in ("conv_vi", "fc_hmc")],
 ]  # fmt: skip

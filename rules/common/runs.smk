@@ -92,6 +92,29 @@ def posterior_for(wildcards):
 # --- figures ---------------------------------------------------------------------------
 
 
+def hmc_runs():
+    """(dataset, model, seed) of every HMC posterior whose chains are judged in function
+    space: the full_data protocol with at least 4 draws per chain (split R-hat)."""
+    h = config["hmc"]
+    if h["protocol"] != "full_data" or h["num_samples"] < 4:
+        return []
+    return [r for r in model_runs() if split_model_name(r["model"])[1] == "hmc"]
+
+
+def hmc_files(name):
+    """A file of every judged HMC posterior (merge_hmc_chains' outputs), in hmc_runs order."""
+    return [
+        f"results/posterior/{r['dataset']}/{r['model']}/seed{r['seed']}/{name}"
+        for r in hmc_runs()
+    ]
+
+
+def convergence_figures():
+    """The convergence figures, where the run has HMC posteriors to judge."""
+    return rules.plot_convergence.output if hmc_runs() else []
+
+
+
 def bayes_models():
     """The Bayesian nets of the run (names.BAYESIAN_INFERENCES), not the controls."""
     return [

@@ -113,10 +113,46 @@ def fit_runtime(wildcards):
 
 
 def hmc_start_weights(wildcards):
-    """The deterministic net HMC starts from (hmc.init: det_weights), else nothing."""
-    if config["hmc"]["init"] != "det_weights":
-        return []
-    return det_posterior(wildcards)
+    """The trained nets HMC chains start from: the deterministic net (hmc.init:
+    det_weights) or the deep ensemble (ensemble: chain c starts at member c mod M) of the
+    same dataset, architecture and seed; else nothing."""
+    init = config["hmc"]["init"]
+    if init == "det_weights":
+        return det_posterior(wildcards)
+    if init == "ensemble":
+        return PATHS["posterior"].format(model=f"{wildcards.arch}_ensemble", **wildcards)
+    return []
+
+
+def hmc_chain_count():
+    """Chain jobs of one HMC posterior: hmc.num_chains, or one per batch of the
+    per_batch protocol (every dataset has TRAIN_IMAGES training images)."""
+    h = config["hmc"]
+    if h["protocol"] == "per_batch":
+        return -(-min(h["train_size"], TRAIN_IMAGES) // h["batch_size"])
+    return h["num_chains"]
+
+
+def chain_settings():
+    """The settings one chain depends on: not log_every (speed), nor num_chains (adding a
+    chain reruns no other chain)."""
+    h = {k: v for k, v in config["hmc"].items() if k not in ("log_every", "num_chains")}
+    return canonical(h)
+
+
+def hmc_chain_files(name):
+    def files(wildcards):
+        return [
+            f"results/posterior/{wildcards.dataset}/{wildcards.arch}_hmc/"
+            f"seed{wildcards.seed}/chain{c}/{name}"
+            for c in range(hmc_chain_count())
+        ]
+
+    return files
+
+
+hmc_chain_draws = hmc_chain_files("draws.pt")
+hmc_chain_summaries = hmc_chain_files("chain.json")
 
 
 def hidden(wildcards):

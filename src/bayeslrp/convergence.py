@@ -42,16 +42,29 @@ def true_class_probabilities(
     return proba[:, torch.arange(len(y), device=y.device), y]
 
 
+def per_point_statistics(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split R-hat and ESS of each point of [chains, draws, N] values ([N] each; NaN where
+    the point's value is the same in every draw, e.g. a saturated probability)."""
+    if values.shape[1] < 4:
+        raise ValueError(f"split R-hat needs at least 4 draws per chain, not {values.shape[1]}")
+    rhat = split_gelman_rubin(values, chain_dim=0, sample_dim=1)
+    defined = torch.isfinite(rhat)
+    rhat = rhat.masked_fill(~defined, math.nan)
+    # pyro's ESS of a constant column makes every column's ESS NaN (pyro 1.9): computed on
+    # the defined points alone.
+    ess = torch.full_like(rhat, math.nan)
+    if defined.any():
+        ess[defined] = effective_sample_size(values[..., defined], chain_dim=0, sample_dim=1)
+    return rhat, ess
+
+
 def function_space_statistics(values: torch.Tensor) -> dict[str, float]:
     """Split R-hat and ESS per point of [chains, draws, N] values, summarised over points.
 
     A point whose value is the same in every draw (a saturated probability) has no
     variance: its R-hat is undefined and left out (`fs_points` counts the defined ones).
     """
-    if values.shape[1] < 4:
-        raise ValueError(f"split R-hat needs at least 4 draws per chain, not {values.shape[1]}")
-    rhat = split_gelman_rubin(values, chain_dim=0, sample_dim=1)
-    ess = effective_sample_size(values, chain_dim=0, sample_dim=1)
+    rhat, ess = per_point_statistics(values)
     defined = torch.isfinite(rhat)
     stats = {"fs_chains": values.shape[0], "fs_points": int(defined.sum())}
     keys = ("fs_rhat_median", "fs_rhat_max", "fs_rhat_above_threshold_fraction",
@@ -62,3 +75,14 @@ def function_space_statistics(values: torch.Tensor) -> dict[str, float]:
     summaries = (rhat.quantile(0.5), rhat.max(), (rhat > RHAT_THRESHOLD).double().mean(),
                  ess.min(), ess.quantile(0.5))  # fmt: skip
     return {**stats, **{key: v.item() for key, v in zip(keys, summaries, strict=True)}}
+
+
+def trace_points(rhat: torch.Tensor, count: int = 4) -> list[int]:
+    """Points whose traces a figure shows: the lowest, median, 90th-percentile and highest
+    defined R-hat (`count` evenly spaced ranks from lowest to highest)."""
+    defined = torch.isfinite(rhat).nonzero().flatten()
+    if not len(defined):
+        return []
+    ranked = defined[rhat[defined].argsort()]
+    positions = torch.linspace(0, len(ranked) - 1, min(count, len(ranked))).round().long()
+    return ranked[positions.unique()].tolist()

@@ -21,12 +21,14 @@ from plotnine import (
     facet_grid,
     facet_wrap,
     geom_boxplot,
+    geom_histogram,
     geom_hline,
     geom_line,
     geom_point,
     geom_pointrange,
     geom_text,
     geom_tile,
+    geom_vline,
     ggplot,
     labs,
     position_dodge,
@@ -346,6 +348,47 @@ def posterior_diagnostics(posterior: pd.DataFrame) -> ggplot:
                 subplots_adjust={"wspace": 0.6, "hspace": 0.35}, plot_title=element_text(size=9),
                 axis_text_x=element_text(size=7))
     )  # fmt: skip
+
+
+def convergence_figure(points: pd.DataFrame, trace: pd.DataFrame) -> list[ggplot]:
+    """HMC convergence in function space: the distribution of per-point split R-hat of
+    p(true class | x) per posterior (dashed: the 1.1 threshold), and the traces of p(true
+    class) per chain at the points of lowest, median, 90th-percentile and highest R-hat.
+    `points` and `trace` carry `dataset`, `model` and `seed` columns."""
+    rhat = points.dropna(subset=["rhat"]).copy()
+    rhat["posterior"] = rhat["dataset"] + " " + rhat["model"] + " seed " + rhat["seed"].astype(str)
+    histogram = (
+        ggplot(rhat, aes("rhat"))
+        + geom_histogram(bins=40, fill="#4c72b0")
+        + geom_vline(xintercept=1.1, linetype="dashed", color="#c44e52")
+        + facet_wrap("posterior", scales="free_y")
+        + scale_x_log10()
+        + labs(x="split R-hat of p(true class | x) per test point (log scale)", y="points",
+               title="Did the chains agree? Function-space R-hat per test point "
+                     "(dashed: 1.1)")
+        + theme_bw()
+        + theme(figure_size=(9, 3.2 + 1.6 * (rhat["posterior"].nunique() // 3)),
+                plot_title=element_text(size=9), strip_text=element_text(size=7))
+    )  # fmt: skip
+    trace = trace.copy()
+    trace["posterior"] = (trace["dataset"] + " " + trace["model"] + " seed "
+                          + trace["seed"].astype(str))  # fmt: skip
+    trace["where"] = "point " + trace["point"].astype(str) + ", R-hat " + trace["rhat"].map(
+        "{:.2f}".format
+    )
+    trace["chain"] = trace["chain"].astype(str)
+    traces = (
+        ggplot(trace, aes("draw", "p_true", color="chain"))
+        + geom_line()
+        + facet_wrap(["posterior", "where"], ncol=4)
+        + labs(x="draw (within its chain)", y="p(true class | x)", color="chain",
+               title="Traces of the predictive probability per chain, at the points of "
+                     "lowest, median, 90th-percentile and highest R-hat")
+        + theme_bw()
+        + theme(figure_size=(11, 1.2 + 2.0 * max(1, trace["posterior"].nunique())),
+                plot_title=element_text(size=9), strip_text=element_text(size=6))
+    )  # fmt: skip
+    return [histogram, traces]
 
 
 def claims_figure(breakdown: pd.DataFrame) -> ggplot:

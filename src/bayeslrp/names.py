@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 DATASETS = ("mnist", "fashion_mnist")
+# Training images of every dataset (MNIST and Fashion-MNIST alike).
+TRAIN_IMAGES = 60000
 # Posterior families: every one gives a stack of weight samples (posterior.py), so the
 # attacks, heatmaps, tables and figures treat them alike.
 INFERENCES = ("det", "vi", "hmc", "laplace", "ensemble", "weight_noise", "adv", "twin")
