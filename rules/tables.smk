@@ -147,8 +147,15 @@ rule evaluate_claims:
     input:
         robustness=rules.build_tables.output.robustness,
         baselines=rules.build_tables.output.baselines,
-        code=package_modules("claims", "models", "io"),
+        posterior=rules.build_tables.output.posterior,
+        accuracy=rules.build_tables.output.accuracy,
+        code=package_modules("claims", "gates", "models", "io"),
     output:
+        gates=report(
+            "results/tables/posterior_gates.csv",
+            caption="../report/posterior_gates.rst",
+            category="claims",
+        ),
         claims=report(
             "results/tables/claims.csv",
             caption="../report/claims_table.rst",

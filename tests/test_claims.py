@@ -246,6 +246,35 @@ def test_the_plain_answer_names_masking_and_the_sensitivity_verdicts():
     assert "Short answer: no: the high robustness rests on inputs the attack left unchanged" in page
 
 
+def test_claims_resting_on_a_failed_posterior_are_flagged_and_the_page_says_so():
+    table = synthetic_table(seeds=(0,), points=20)
+    gates = pd.DataFrame({"dataset": "mnist", "arch": ["fc", "conv"], "inference": ["hmc", "vi"],
+                          "seed": 0, "passed": [False, True],
+                          "reason": ["41% of test points have function-space R-hat > 1.1",
+                                     ""]})  # fmt: skip
+    claims = claims_table(claims_breakdown(table, SETTINGS, gates)).set_index("claim")
+    # C2, C3, C5a use the HMC net; C4 compares VI with HMC; C1 and C5b use det alone
+    assert claims["gate"].to_dict() == {
+        "C1": "n/a", "C2": "failed", "C2b": "n/a", "C3": "failed", "C4": "failed",
+        "C5a": "failed", "C5b": "n/a", "C6": "n/a",
+    }  # fmt: skip
+    assert claims.loc["C2", "gate_note"] == ("mnist fc_hmc seed 0: 41% of test points have "
+                                             "function-space R-hat > 1.1")  # fmt: skip
+    comparison = baseline_comparison(table, table.assign(explainer="input"))
+    attacks = pd.DataFrame({"inference": ["det", "hmc"], "unchanged_fraction": [0.0, 0.5],
+                            "zero_gradient_fraction": [0.0, 0.5],
+                            "saturated_fraction": [0.1, 1.0]})  # fmt: skip
+    page = summary_page(claims.reset_index(), "Intro.", SETTINGS, comparison, attacks)
+    assert "**Caution:** C2, C3, C4, C5a rest on posteriors that failed their gates" in page
+    assert "mnist fc_hmc seed 0: 41% of test points" in page
+    # the same table with a passing HMC posterior: nothing flagged
+    gates["passed"] = True
+    claims = claims_table(claims_breakdown(table, SETTINGS, gates))
+    assert set(claims["gate"]) == {"passed", "n/a"}
+    page = summary_page(claims, "Intro.", SETTINGS, comparison, attacks)
+    assert "Caution" not in page and "passed its gates" in page
+
+
 def offset_table(points=200, rho_inside=0.0, seed=0):
     """Two datasets x two attacks x det/HMC at the output layer (and HMC's middle layer, and
     a VI net), built so that pooled statistics are fooled: inside every (dataset, attack,

@@ -149,6 +149,15 @@ def test_claims_and_summary_tables(smoke_run):
     # the smoke run pairs fc_hmc with the ensemble (2 members: n = 2) and weight noise
     assert claims.set_index("claim")["value"].notna()["C6"]
     assert claims.set_index("claim")["value"].notna()["C2b"]  # fc_hmc against fc_twin
+    # the smoke run's 2 chains are fewer than the gate's 3: every claim on HMC is flagged
+    gates = pd.read_csv(tables / "posterior_gates.csv").set_index(["dataset", "inference"])
+    assert set(gates.index) == {(d, i) for d in DATASETS for i in ("vi", "hmc", "laplace")}
+    assert not gates.xs("hmc", level="inference")["passed"].any()
+    assert gates.xs("hmc", level="inference")["reference"].eq("fc_twin").all()
+    assert gates.xs("vi", level="inference")["converged"].eq("n/a").all()
+    flagged = claims.set_index("claim")
+    assert flagged.loc["C2", "gate"] == "failed" and "2 chain(s)" in flagged.loc["C2", "gate_note"]
+    assert flagged.loc["C1", "gate"] == "n/a"
     assert claims["verdict"].isin(["supported", "not supported", "inconclusive"]).all()
     defined = claims.dropna(subset=["value"])
     assert len(defined) >= 4  # C1 may be undefined if every attack succeeded

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata, wilcoxon
 
+from bayeslrp.gates import claim_gate
 from bayeslrp.models import LEARNABLE_LAYERS, output_layer
 from bayeslrp.names import (
     AVERAGING_CONTROLS,
@@ -41,7 +42,8 @@ from bayeslrp.tables import study_rows, topk_rows
 VERDICTS = ("supported", "not supported", "inconclusive")
 SIDES = ("above", "below", "within")
 CLAIM_COLUMNS = ["claim", "statement", "statistic", "value", "ci_low", "ci_high", "n_seeds",
-                 "verdict", "threshold", "test", "p_value", "n_rows", "note"]  # fmt: skip
+                 "verdict", "threshold", "test", "p_value", "n_rows", "note", "gate",
+                 "gate_note"]  # fmt: skip
 GROUP_KEYS = ["dataset", "attack", "arch", "inference"]  # rows of one comparable group
 POINT_KEYS = ["dataset", "point"]  # one independent unit
 
@@ -253,6 +255,7 @@ def _paired_with(frame, s, left: pd.DataFrame, references) -> pd.DataFrame:
     paired["explanation_robustness"] = (
         paired["explanation_robustness"] - paired["explanation_robustness_control"]
     )
+    paired["bayes_inference"] = paired["inference"]  # for the gates (gates.claim_gate)
     paired["inference"] = (paired["inference"] + " - " + paired["inference_control"] + " n="
                            + paired["n_samples"].astype(str))  # fmt: skip
     return paired
@@ -412,9 +415,16 @@ def _bootstrap_p_value(replicates: np.ndarray, threshold: float) -> float:
     return float(min(1.0, 2 * side))
 
 
-def evaluate_claim(claim: Claim, rows: pd.DataFrame, frame: pd.DataFrame, settings: dict,
-                   rng: np.random.Generator) -> dict:  # fmt: skip
-    """One row of the claims table for `claim` on its selected `rows` of `frame`."""
+def evaluate_claim(
+    claim: Claim,
+    rows: pd.DataFrame,
+    frame: pd.DataFrame,
+    settings: dict,
+    rng: np.random.Generator,
+    gates: pd.DataFrame | None = None,
+) -> dict:
+    """One row of the claims table for `claim` on its selected `rows` of `frame`; `gates`
+    (gates.posterior_gates) flag a claim resting on a posterior that failed them."""
     alpha = 1 - settings["confidence"]
     seeds = sorted(rows["seed"].unique())
     value = _nanmean([claim.compute(_columns(rows[rows["seed"] == s])) for s in seeds])
@@ -438,10 +448,12 @@ def evaluate_claim(claim: Claim, rows: pd.DataFrame, frame: pd.DataFrame, settin
         "verdict": verdict(low, high, threshold, claim.side),
         "threshold": _threshold_text(claim.side, threshold), "test": claim.test,
         "p_value": p_value, "n_rows": len(rows), "note": claim.missing if np.isnan(value) else "",
+        **dict(zip(("gate", "gate_note"), claim_gate(rows, gates), strict=True)),
     }  # fmt: skip
 
 
-def evaluate_claims(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
+def evaluate_claims(frame: pd.DataFrame, settings: dict,
+                    gates: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     """One row per claim (CLAIM_COLUMNS) for the robustness rows in `frame`.
 
     `settings` is the config's `claims` section (k, k_correlation, thresholds, confidence,
@@ -450,12 +462,13 @@ def evaluate_claims(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
     """
     frame = _attacks_only(frame)
     rng = np.random.default_rng(settings["bootstrap_seed"])
-    rows_out = [evaluate_claim(c, c.select(frame, settings), frame, settings, rng)
+    rows_out = [evaluate_claim(c, c.select(frame, settings), frame, settings, rng, gates)
                 for c in CLAIMS]  # fmt: skip
     return pd.DataFrame(rows_out, columns=CLAIM_COLUMNS)
 
 
-def claims_by_n(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
+def claims_by_n(frame: pd.DataFrame, settings: dict,
+                gates: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     """C5a at every number of posterior samples (the study: the correlation appears
     "especially as the number of samples increases"), one row per n."""
     rng = np.random.default_rng(settings["bootstrap_seed"])
@@ -463,14 +476,15 @@ def claims_by_n(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
     frame = _attacks_only(frame)
     rows = bayesian(_c5_rows(frame, settings))
     table = [
-        {**evaluate_claim(claim, rows[rows["n_samples"] == n], frame, settings, rng),
+        {**evaluate_claim(claim, rows[rows["n_samples"] == n], frame, settings, rng, gates),
          "n_samples": n}
         for n in sorted(rows["n_samples"].unique())
     ]  # fmt: skip
     return pd.DataFrame(table, columns=[*CLAIM_COLUMNS, "n_samples"])
 
 
-def claims_breakdown(robustness: pd.DataFrame, settings: dict) -> pd.DataFrame:
+def claims_breakdown(robustness: pd.DataFrame, settings: dict,
+                     gates: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     """Every claim on all datasets together and on each dataset, on all points and on the
     points the attack actually perturbed (columns `dataset`, `subset`, `n_samples` first;
     `n_samples` is empty for the claims as defined, and set on the extra C5a rows that
@@ -483,8 +497,10 @@ def claims_breakdown(robustness: pd.DataFrame, settings: dict) -> pd.DataFrame:
         rows = robustness if dataset == "all" else robustness[robustness["dataset"] == dataset]
         for subset in ("all", "perturbed"):
             part = rows if subset == "all" else rows[rows["perturbed"]]
-            frames.append(evaluate_claims(part, settings).assign(dataset=dataset, subset=subset))
-            frames.append(claims_by_n(part, settings).assign(dataset=dataset, subset=subset))
+            frames.append(evaluate_claims(part, settings, gates).assign(dataset=dataset,
+                                                                        subset=subset))
+            frames.append(claims_by_n(part, settings, gates).assign(dataset=dataset,
+                                                                    subset=subset))
     table = pd.concat([f for f in frames if len(f)], ignore_index=True)
     if "n_samples" not in table:
         table["n_samples"] = np.nan

@@ -18,6 +18,8 @@ INFERENCES = ("det", "vi", "hmc", "laplace", "ensemble", "weight_noise", "adv", 
 # The families the study calls Bayesian (approximate posteriors): claims C2-C5 are about
 # these.
 BAYESIAN_INFERENCES = ("vi", "hmc", "laplace")
+# Families sampled by Markov chains: their draws must pass the convergence gate (gates.py).
+MCMC_INFERENCES = ("hmc",)
 # Averages of several networks that are not posteriors: the controls of "is it Bayes, or
 # mere averaging?" (claim C6).
 AVERAGING_CONTROLS = ("ensemble", "weight_noise")

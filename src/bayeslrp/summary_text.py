@@ -71,7 +71,26 @@ def plain_answer(
         answer = "no: Bayesian LRP robustness is not close to 1 in this run."
     else:
         answer = "not settled by this run (see the intervals and the sensitivity study)."
-    return [f"**Is the Bayesian robustness real?** Short answer: {answer}", "", *lines]
+    return [f"**Is the Bayesian robustness real?** Short answer: {answer}", "",
+            *gate_lines(claims), *lines]  # fmt: skip
+
+
+def gate_lines(claims: pd.DataFrame) -> list[str]:
+    """Plain words for the claims that rest on posteriors which failed their gates."""
+    failed = claims[claims["gate"] == "failed"]
+    if not len(failed):
+        passed = claims[claims["gate"] == "passed"]
+        if not len(passed):
+            return []
+        return ["- Every Bayesian posterior the claims rest on passed its gates "
+                "(posterior_gates.csv)."]  # fmt: skip
+    notes = sorted({note for text in failed["gate_note"] for note in str(text).split(" | ")})
+    return [
+        f"- **Caution:** {', '.join(failed['claim'])} rest on posteriors that failed their "
+        f"gates (convergence in function space, or accuracy beside the deterministic net "
+        f"that saw the same data); read those verdicts as about these posteriors, not about "
+        f"the Bayesian posterior. Failed: {'; '.join(notes)} (posterior_gates.csv)."
+    ]
 
 
 FAMILY_KEYS = ["dataset", "arch", "inference"]
@@ -141,6 +160,8 @@ def summary_page(
              "     - verdict (perturbed points)", "     - threshold"]  # fmt: skip
     for row in claims.itertuples():
         note = f" ({row.note})" if isinstance(row.note, str) and row.note else ""
+        if row.gate == "failed":
+            note += " (rests on a posterior that failed its gates)"
         lines += [f"   * - {row.claim}: {row.statement}",
                   f"     - **{row.verdict}**{note}",
                   f"     - {_interval(row.value, row.ci_low, row.ci_high)}",
