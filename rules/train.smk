@@ -112,13 +112,10 @@ rule merge_hmc_chains:
     input:
         chains=hmc_chain_draws,
         summaries=hmc_chain_summaries,
-        test=rules.download_dataset.output.test,
-        code=package_modules("models", "hmc", "convergence", "posterior", "data", "io"),
+        code=package_modules("hmc", "posterior", "io"),
     output:
         weights="results/posterior/{dataset}/{arch}_hmc/seed{seed}/weights.pt",
         summary="results/posterior/{dataset}/{arch}_hmc/seed{seed}/fit_summary.json",
-        points="results/posterior/{dataset}/{arch}_hmc/seed{seed}/function_space.csv",
-        trace="results/posterior/{dataset}/{arch}_hmc/seed{seed}/trace.csv",
     log:
         "logs/merge_hmc_chains/{dataset}/{arch}_hmc/seed{seed}.log",
     conda:
@@ -128,11 +125,35 @@ rule merge_hmc_chains:
         mem_mb=4000,
         runtime=10,
     params:
-        hidden=hidden,
         hmc=canonical({k: v for k, v in config["hmc"].items() if k != "log_every"}),
-        device=config["device"],
     script:
         "../workflow_scripts/merge_hmc_chains.py"
+
+
+rule judge_hmc_convergence:
+    input:
+        chains=hmc_chain_draws,
+        test=rules.download_dataset.output.test,
+        code=package_modules(
+            "models", "hmc", "convergence", "lrp", "topk", "posterior", "data", "io"
+        ),
+    output:
+        statistics="results/posterior/{dataset}/{arch}_hmc/seed{seed}/convergence.json",
+        points="results/posterior/{dataset}/{arch}_hmc/seed{seed}/function_space.csv",
+        trace="results/posterior/{dataset}/{arch}_hmc/seed{seed}/trace.csv",
+    log:
+        "logs/judge_hmc_convergence/{dataset}/{arch}_hmc/seed{seed}.log",
+    conda:
+        "../envs/train.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        hidden=hidden,
+        device=config["device"],
+    script:
+        "../workflow_scripts/judge_hmc_convergence.py"
 
 
 rule evaluate_accuracy:

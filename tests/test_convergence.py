@@ -6,6 +6,8 @@ import torch
 from bayeslrp.convergence import (
     chain_major,
     function_space_statistics,
+    heatmap_agreement,
+    heatmap_space_statistics,
     per_point_statistics,
     trace_points,
     true_class_probabilities,
@@ -90,3 +92,29 @@ def test_per_point_statistics_mark_saturated_points_and_trace_points_span_the_rh
     assert shown[-1] == 4 and rhat[shown[0]] == rhat[torch.isfinite(rhat)].min()
     assert 2 not in shown and len(shown) == 4
     assert trace_points(torch.full((3,), float("nan"))) == []
+
+
+def test_heatmap_agreement_is_each_draws_topk_overlap_with_the_mean_heatmap():
+    g = torch.Generator().manual_seed(4)
+    base = torch.rand(5, 50, generator=g)  # 5 points, 50 pixels
+    same = base.expand(6, 5, 50)
+    assert torch.equal(heatmap_agreement(same, 5), torch.ones(6, 5, dtype=torch.float64))
+    # draws of two kinds: 4 equal to `base`, 2 with the pixel order reversed
+    mixed = torch.cat([base.expand(4, 5, 50), base.flip(-1).expand(2, 5, 50)])
+    agreement = heatmap_agreement(mixed, 5)
+    mean = mixed.double().mean(0)
+    for s in (0, 5):  # against the slow definition: |top-k(draw) & top-k(mean)| / k
+        for n in range(5):
+            top_draw = set(mixed[s, n].topk(5).indices.tolist())
+            top_mean = set(mean[n].topk(5).indices.tolist())
+            assert agreement[s, n].item() == pytest.approx(len(top_draw & top_mean) / 5)
+    # 5 `base` draws and 3 reversed ones; chain 0 holds 4 base draws, chain 1 the reversed
+    # ones: each draw's agreement with the mean of all differs by chain, so the chains
+    # disagree (R-hat far above 1)
+    pooled = torch.cat([base.expand(5, 5, 50), base.flip(-1).expand(3, 5, 50)])
+    values = heatmap_agreement(pooled, 5)[[0, 1, 2, 3, 5, 6, 7, 5]].view(2, 4, 5)
+    differs = (values[0, 0] != values[1, 0]).sum().item()
+    values = values + 0.01 * torch.randn(2, 4, 5, generator=g, dtype=torch.float64)
+    stats = heatmap_space_statistics(values)
+    assert stats["hs_points"] == 5 and differs >= 3
+    assert stats["hs_rhat_median"] > 1.5

@@ -20,20 +20,19 @@ attacks = concat_tables(inp.attacks, model_keys + ["attack"])
 baselines = concat_tables(inp.baselines, model_keys + ["attack", "explainer", "metric", "point"])
 # One row per dataset: the source used, where it was found, and the verified checksums.
 sources = pd.json_normalize([io.load_json(path) for path in inp.sources]).drop(columns="attempts")
+
+
+def keys(run):
+    arch, inference = split_model_name(run["model"])
+    return {"dataset": run["dataset"], "arch": arch, "inference": inference, "seed": run["seed"]}
+
+
+# fit summaries of every model, and HMC's convergence in function space
+summaries = [*zip(snakemake.params.runs, inp.fits, strict=True),
+             *zip(snakemake.params.hmc_runs, inp.convergence, strict=True)]  # fmt: skip
 posterior = pd.concat(
     [pd.read_csv(path) for path in inp.weights]
-    + [
-        posterior_rows(
-            {
-                "dataset": run["dataset"],
-                "arch": split_model_name(run["model"])[0],
-                "inference": split_model_name(run["model"])[1],
-                "seed": run["seed"],
-            },
-            io.load_json(path),
-        )
-        for run, path in zip(snakemake.params.runs, inp.fits, strict=True)
-    ],
+    + [posterior_rows(keys(run), io.load_json(path)) for run, path in summaries],
     ignore_index=True,
 ).sort_values(["dataset", "arch", "inference", "seed", "statistic", "layer"], kind="stable")
 log.info("%d robustness rows, %d accuracy rows", len(robustness), len(accuracy))

@@ -16,12 +16,19 @@ import torch
 from pyro.ops.stats import effective_sample_size, split_gelman_rubin
 
 from bayeslrp.posterior import Posterior, spread_order
+from bayeslrp.topk import overlap
 
 # A chain is "not converged" on a point above this split R-hat (Gelman et al.'s rule).
 RHAT_THRESHOLD = 1.1
 # Test images the predictions are judged on: the first of the test split (enough for the
 # distribution of per-point R-hat; a forward pass per draw is cheap next to HMC).
 POINTS = 1000
+# Of those, the first this many are explained per draw (LRP of every draw: S heatmaps each),
+# with the study's epsilon-LRP (epsilon 0.1) and top-k (k = 10): fixed, not read from the
+# explainer's settings, so that changing those does not rejudge every posterior.
+HEATMAP_POINTS = 100
+HEATMAP_EPSILON = 0.1
+HEATMAP_K = 10
 
 
 def chain_major(draws: torch.Tensor, chains: int) -> torch.Tensor:
@@ -75,6 +82,22 @@ def function_space_statistics(values: torch.Tensor) -> dict[str, float]:
     summaries = (rhat.quantile(0.5), rhat.max(), (rhat > RHAT_THRESHOLD).double().mean(),
                  ess.min(), ess.quantile(0.5))  # fmt: skip
     return {**stats, **{key: v.item() for key, v in zip(keys, summaries, strict=True)}}
+
+
+def heatmap_agreement(heatmaps: torch.Tensor, k: int) -> torch.Tensor:
+    """Each draw's top-k overlap with the mean heatmap over all draws: [S, N] heatmaps of
+    S draws -> [S, N] float64. The quantity under study (the top-k overlap of LRP heatmaps)
+    as a scalar per draw and point, so that chains can be compared on it; a point whose top
+    k is undefined (fewer than k relevant pixels) gets NaN."""
+    mean = heatmaps.double().mean(0)
+    return torch.stack([overlap(draw.double(), mean, k) for draw in heatmaps])
+
+
+def heatmap_space_statistics(values: torch.Tensor) -> dict[str, float]:
+    """`function_space_statistics` of [chains, draws, N] heatmap agreements, keys `hs_*`."""
+    values = values.nan_to_num(0.0)  # an undefined top-k is constant 0: left out as no variance
+    stats = function_space_statistics(values)
+    return {"hs_" + key.removeprefix("fs_"): value for key, value in stats.items()}
 
 
 def trace_points(rhat: torch.Tensor, count: int = 4) -> list[int]:
