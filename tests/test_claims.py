@@ -255,8 +255,8 @@ def test_claims_resting_on_a_failed_posterior_are_flagged_and_the_page_says_so()
     claims = claims_table(claims_breakdown(table, SETTINGS, gates)).set_index("claim")
     # C2, C3, C5a use the HMC net; C4 compares VI with HMC; C1 and C5b use det alone
     assert claims["gate"].to_dict() == {
-        "C1": "n/a", "C2": "failed", "C2b": "n/a", "C3": "failed", "C4": "failed",
-        "C5a": "failed", "C5b": "n/a", "C6": "n/a",
+        "C1": "not applicable", "C2": "failed", "C2b": "not applicable", "C3": "failed",
+        "C4": "failed", "C5a": "failed", "C5b": "not applicable", "C6": "not applicable",
     }  # fmt: skip
     assert claims.loc["C2", "gate_note"] == ("mnist fc_hmc seed 0: 41% of test points have "
                                              "function-space R-hat > 1.1")  # fmt: skip
@@ -270,7 +270,7 @@ def test_claims_resting_on_a_failed_posterior_are_flagged_and_the_page_says_so()
     # the same table with a passing HMC posterior: nothing flagged
     gates["passed"] = True
     claims = claims_table(claims_breakdown(table, SETTINGS, gates))
-    assert set(claims["gate"]) == {"passed", "n/a"}
+    assert set(claims["gate"]) == {"passed", "not applicable"}
     page = summary_page(claims, "Intro.", SETTINGS, comparison, attacks)
     assert "Caution" not in page and "passed its gates" in page
 

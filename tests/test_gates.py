@@ -43,7 +43,7 @@ def test_a_converged_hmc_posterior_level_with_its_twin_passes():
     # judged at its largest n against the twin (the det net saw 30x the data)
     assert hmc["accuracy"] == 0.90 and hmc["reference"] == "fc_twin" and hmc["n_samples"] == 100
     vi = table.loc["vi"]  # i.i.d. draws: nothing to converge; judged against conv det
-    assert vi["converged"] == "n/a" and vi["reference"] == "conv_det" and vi["passed"]
+    assert vi["converged"] == "not applicable" and vi["reference"] == "conv_det" and vi["passed"]
     assert set(table.index) == {"hmc", "vi"}  # det and twin are references, not gated
 
 
@@ -73,8 +73,8 @@ def test_a_claim_fails_its_gate_only_through_the_bayesian_posteriors_it_uses():
     gate, note = claim_gate(rows, table)
     assert gate == "failed" and note.startswith("mnist fc_hmc seed 0: 40%")
     assert claim_gate(rows[rows["inference"] != "hmc"], table) == ("passed", "")
-    assert claim_gate(rows[rows["inference"] == "det"], table) == ("n/a", "")
-    assert claim_gate(rows, None) == ("n/a", "")
+    assert claim_gate(rows[rows["inference"] == "det"], table) == ("not applicable", "")
+    assert claim_gate(rows, None) == ("not applicable", "")
     # paired claims (C2b, C6) keep the Bayesian family in `bayes_inference`
     paired = rows.assign(bayes_inference=rows["inference"], inference="hmc - twin n=100")
     assert claim_gate(paired, table)[0] == "failed"

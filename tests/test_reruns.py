@@ -11,7 +11,7 @@ pytestmark = pytest.mark.workflow
 # Rules that collect every model's results: any change upstream reruns them.
 AGGREGATES = {"build_tables", "describe_settings", "summarise_robustness", "evaluate_claims",
               "write_summary", "plot_heatmaps", "plot_model_robustness", "plot_diagnostics",
-              "plot_claims", "all"}  # fmt: skip
+              "plot_convergence", "plot_claims", "all"}  # fmt: skip
 
 
 def planned(workdir, config_path):

@@ -114,7 +114,6 @@ def convergence_figures():
     return rules.plot_convergence.output if hmc_runs() else []
 
 
-
 def bayes_models():
     """The Bayesian nets of the run (names.BAYESIAN_INFERENCES), not the controls."""
     return [

@@ -120,7 +120,9 @@ def hmc_start_weights(wildcards):
     if init == "det_weights":
         return det_posterior(wildcards)
     if init == "ensemble":
-        return PATHS["posterior"].format(model=f"{wildcards.arch}_ensemble", **wildcards)
+        return PATHS["posterior"].format(
+            model=f"{wildcards.arch}_ensemble", **wildcards
+        )
     return []
 
 

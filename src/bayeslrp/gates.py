@@ -3,7 +3,8 @@
 - **converged**: an MCMC posterior (names.MCMC_INFERENCES) passes when its chains agree in
   function space: at least `min_chains` chains, and at most `max_unconverged_fraction` of
   the test points with split R-hat of p(true class | x) above 1.1 (convergence.py). Draws
-  that are i.i.d. by construction (VI's guide, Laplace) have nothing to converge: "n/a".
+  that are i.i.d. by construction (VI's guide, Laplace) have nothing to converge:
+  "not applicable" (not "n/a", which pandas reads back as NaN).
 - **accurate**: test accuracy at the largest n at most `accuracy_margin` below that of the
   deterministic reference that saw the same data: the matched-data twin for HMC where the
   run has one, else the det net of the same architecture (and seed).
@@ -57,7 +58,7 @@ def posterior_gates(
         reasons = []
         chains = _statistic(posterior, keys, "fs_chains")
         unconverged = _statistic(posterior, keys, "fs_rhat_above_threshold_fraction")
-        converged = "n/a"
+        converged = "not applicable"
         if inference in MCMC_INFERENCES:
             converged = "yes"
             if np.isnan(unconverged):
@@ -73,7 +74,7 @@ def posterior_gates(
                                f"1.1 (gate: {limit:.0%})")  # fmt: skip
         reference, reference_accuracy = _reference_accuracy(accuracy, dataset, arch, inference,
                                                             seed)  # fmt: skip
-        accurate = "n/a"
+        accurate = "not applicable"
         if not np.isnan(reference_accuracy):
             accurate = ("yes" if largest["test_accuracy"] >= reference_accuracy
                         - settings["accuracy_margin"] else "no")  # fmt: skip
@@ -93,17 +94,17 @@ def posterior_gates(
 
 
 def claim_gate(rows: pd.DataFrame, gates: pd.DataFrame | None) -> tuple[str, str]:
-    """("passed" / "failed" / "n/a", note) for a claim computed on `rows`: failed when any
+    """("passed" / "failed" / "not applicable", note) for a claim computed on `rows`: failed if any
     Bayesian posterior among them failed its gates (the note names each and why)."""
     if gates is None or not len(rows):
-        return "n/a", ""
+        return "not applicable", ""
     column = "bayes_inference" if "bayes_inference" in rows else "inference"
     used = rows[rows[column].isin(BAYESIAN_INFERENCES)]
     used = used[["dataset", "arch", column, "seed"]].drop_duplicates()
     used.columns = POSTERIOR_KEYS
     judged = gates.merge(used, on=POSTERIOR_KEYS)
     if not len(judged):
-        return "n/a", ""
+        return "not applicable", ""
     failed = judged[~judged["passed"].astype(bool)]
     notes = [f"{r.dataset} {r.arch}_{r.inference} seed {r.seed}: {r.reason}"
              for r in failed.itertuples()]  # fmt: skip
