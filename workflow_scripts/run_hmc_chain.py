@@ -5,7 +5,7 @@ them."""
 
 from bayeslrp import io
 from bayeslrp.data import training_subset
-from bayeslrp.hmc import batch_rows, chain_seed, draws_per_batch, sample_chain
+from bayeslrp.hmc import TRAINED_INITS, batch_rows, chain_seed, draws_per_batch, sample_chain
 from bayeslrp.models import build_model
 from bayeslrp.runtime import (
     configure_logging,
@@ -34,7 +34,7 @@ if h["protocol"] == "per_batch":  # this chain conditions on one shuffled batch
 net = build_model(snakemake.wildcards.arch, snakemake.params.hidden).to(device)
 
 init_weights = None
-if h["init"] in ("det_weights", "ensemble"):  # a trained net: det, or ensemble member c mod M
+if h["init"] in TRAINED_INITS:  # a trained net: det, or ensemble member c mod M
     start = io.load_tensors(snakemake.input.start)
     members = len(next(iter(start.values())))
     init_weights = {k: v[chain % members].to(device) for k, v in start.items()}

@@ -93,9 +93,14 @@ def family_modules(wildcards):
     return package_modules(own, "inference", "models", "posterior", "io")
 
 
+def arch_posterior(wildcards, inference):
+    """The `inference` model of the job's dataset, architecture and seed."""
+    return PATHS["posterior"].format(model=f"{wildcards.arch}_{inference}", **wildcards)
+
+
 def det_posterior(wildcards):
     """The deterministic net of the job's dataset, architecture and seed."""
-    return PATHS["posterior"].format(model=f"{wildcards.arch}_det", **wildcards)
+    return arch_posterior(wildcards, "det")
 
 
 def det_base(wildcards):
@@ -120,9 +125,7 @@ def hmc_start_weights(wildcards):
     if init == "det_weights":
         return det_posterior(wildcards)
     if init == "ensemble":
-        return PATHS["posterior"].format(
-            model=f"{wildcards.arch}_ensemble", **wildcards
-        )
+        return arch_posterior(wildcards, "ensemble")
     return []
 
 

@@ -20,6 +20,7 @@ from bayeslrp.posterior import interleave
 log = logging.getLogger(__name__)
 
 INITS = ("small", "pyro_default", "det_weights", "ensemble")
+TRAINED_INITS = ("det_weights", "ensemble")  # start at the weights of a trained net
 KERNELS = ("nuts", "hmc")
 CHAIN, BATCH = 0, 1  # streams of `derived_seed`
 
@@ -93,13 +94,13 @@ def sample_chain(
     """
     if init not in INITS:
         raise ValueError(f"unknown hmc.init {init!r}; choose from {INITS}")
-    if init in ("det_weights", "ensemble") and init_weights is None:
+    if init in TRAINED_INITS and init_weights is None:
         raise ValueError(f"hmc.init {init} needs the weights of a trained net to start from")
     model = bayesian_model(net, prior_scale, likelihood)
     start_values = None
     if init == "small":
         start_values = initial_values(net)
-    elif init in ("det_weights", "ensemble"):
+    elif init in TRAINED_INITS:
         start_values = {site_name(k): v.detach().clone() for k, v in init_weights.items()}
     pyro.set_rng_seed(seed)
     hmc_kernel = _kernel(
