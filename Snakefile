@@ -34,6 +34,7 @@ localrules:
     plot_model_robustness,
     plot_diagnostics,
     plot_convergence,
+    plot_heatmap_uncertainty,
     plot_claims,
     write_summary,
     build_sensitivity,
@@ -63,6 +64,7 @@ rule figures:
         rules.plot_heatmaps.output,
         rules.plot_diagnostics.output,
         convergence_figures(),
+        uncertainty_outputs(),
         rules.plot_claims.output,
         sensitivity_outputs("png"),
         expand(

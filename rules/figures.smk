@@ -146,6 +146,39 @@ rule plot_convergence:
         "../workflow_scripts/plot_convergence.py"
 
 
+rule plot_heatmap_uncertainty:
+    input:
+        relevance=uncertainty_inputs("clean_relevance"),
+        points=uncertainty_inputs("points"),
+        code=package_modules("heatmap_uncertainty", "figures"),
+    output:
+        table=report(
+            "results/tables/heatmap_uncertainty.csv",
+            caption="../report/heatmap_uncertainty_table.rst",
+            category="relevance",
+        ),
+        png=report(
+            "results/figures/heatmap_uncertainty.png",
+            caption="../report/heatmap_uncertainty.rst",
+            category="relevance",
+        ),
+        pdf="results/figures/heatmap_uncertainty.pdf",
+    log:
+        "logs/plot_heatmap_uncertainty/plot_heatmap_uncertainty.log",
+    conda:
+        "../envs/results.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        runs=uncertainty_runs(),
+        k=config["claims"]["k"],
+        topk_mode=config["metrics"]["topk_overlap"]["mode"],
+    script:
+        "../workflow_scripts/plot_heatmap_uncertainty.py"
+
+
 rule plot_claims:
     input:
         breakdown=rules.evaluate_claims.output.breakdown,

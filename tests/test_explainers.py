@@ -88,6 +88,22 @@ def test_the_bayesian_mean_of_any_explainer_is_the_mean_of_its_sample_heatmaps(n
         torch.testing.assert_close(means[n], direct.mean(0))
 
 
+@pytest.mark.parametrize("name", names.EXPLAINERS)
+def test_the_heatmap_spread_is_the_std_of_the_largest_ns_sample_heatmaps(name):
+    stack = random_posterior("fc", 7)
+    x = torch.rand(20, 1, 28, 28)
+    targets = {n: stack.take(n).predict_proba(x).argmax(1) for n in (2, 7)}
+    means, spread = explainers.bayesian_heatmap_moments(
+        name, stack, x, 5, [2, 7], targets, chunk=3
+    )
+    direct = explainers.sample_heatmaps(name, stack, x, layer=5, target=targets[7])
+    torch.testing.assert_close(means[7], direct.mean(0))
+    torch.testing.assert_close(spread, direct.std(0), rtol=1e-4, atol=1e-7)
+    assert spread.gt(0).any()
+    _, single = explainers.bayesian_heatmap_moments(name, stack, x, 5, [1], chunk=3)
+    assert single.eq(0).all()  # one network has no posterior spread
+
+
 def test_registry_and_names_agree_and_unknown_names_are_refused():
     assert tuple(explainers.REGISTRY) == names.EXPLAINERS
     assert names.STUDY_EXPLAINER in names.EXPLAINERS

@@ -1,7 +1,8 @@
-"""Heatmaps of the clean test points at one layer, for every number of samples at once."""
+"""Heatmaps of the clean test points at one layer, for every number of samples at once, and
+their per-pixel posterior standard deviation over the largest number of samples."""
 
 from bayeslrp import io
-from bayeslrp.explainers import bayesian_heatmaps, job_settings
+from bayeslrp.explainers import bayesian_heatmap_moments, job_settings
 from bayeslrp.models import output_layer, split_model_name
 from bayeslrp.posterior import Posterior
 from bayeslrp.runtime import configure_logging, job, resolve_device, set_threads
@@ -24,6 +25,10 @@ if layer == output_layer(arch) and p.explainer["target"] == "ensemble":
     probabilities = posterior.predict_proba_prefixes(x, ns)
     targets = {n: proba.argmax(1) for n, proba in probabilities.items()}
 settings = job_settings(snakemake)
-heatmaps = bayesian_heatmaps(w.explainer, posterior, x, layer, ns, targets, **settings)
+heatmaps, spread = bayesian_heatmap_moments(
+    w.explainer, posterior, x, layer, ns, targets, **settings
+)
 log.info("%s clean heatmaps at layer %d for n in %s, %d points", w.explainer, layer, ns, len(x))
-io.save_tensors({f"samples{n}": heat.cpu() for n, heat in heatmaps.items()}, snakemake.output[0])
+tensors = {f"samples{n}": heat.cpu() for n, heat in heatmaps.items()}
+tensors[f"std_samples{max(ns)}"] = spread.cpu()  # Bykov et al.'s heatmap uncertainty
+io.save_tensors(tensors, snakemake.output[0])

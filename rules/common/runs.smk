@@ -114,6 +114,35 @@ def convergence_figures():
     return rules.plot_convergence.output if hmc_runs() else []
 
 
+def uncertainty_runs():
+    """(dataset, model, seed, n) of every model with more than one draw, at its largest n:
+    whose clean output-layer heatmaps have a posterior spread (Bykov et al. 2020)."""
+    runs = []
+    for run in model_runs():
+        n = max(n_samples(run["model"]))
+        if n > 1:
+            runs.append(dict(run, n=n))
+    return runs
+
+
+def uncertainty_inputs(kind):
+    """The clean output-layer heatmaps (kind clean_relevance) or test points (points) of
+    every uncertainty run, in uncertainty_runs order."""
+    return [
+        PATHS[kind].format(
+            **run,
+            explainer=STUDY_EXPLAINER,
+            layer=output_layer(split_model_name(run["model"])[0]),
+        )
+        for run in uncertainty_runs()
+    ]
+
+
+def uncertainty_outputs():
+    """The heatmap-uncertainty table and figure, where the run has a multi-draw model."""
+    return rules.plot_heatmap_uncertainty.output if uncertainty_runs() else []
+
+
 def bayes_models():
     """The Bayesian nets of the run (names.BAYESIAN_INFERENCES), not the controls."""
     return [

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from bayeslrp import gradient_x_input, lrp
-from bayeslrp.heatmaps import mean_heatmaps
+from bayeslrp.heatmaps import heatmap_moments, mean_heatmaps
 from bayeslrp.names import EXPLAINER_SPEED_SETTINGS
 from bayeslrp.posterior import Posterior
 
@@ -39,6 +39,14 @@ def bayesian_heatmaps(
 ) -> dict[int, torch.Tensor]:  # fmt: skip
     """Mean heatmap of the explainer `name` over the first n samples, for every n in `ns`."""
     return mean_heatmaps(get(name), posterior, x, layer, ns, targets, **settings)
+
+
+def bayesian_heatmap_moments(
+    name: str, posterior: Posterior, x: torch.Tensor, layer: int, ns: list[int],
+    targets: dict[int, torch.Tensor] | None = None, **settings,
+) -> tuple[dict[int, torch.Tensor], torch.Tensor]:  # fmt: skip
+    """bayesian_heatmaps and the per-pixel posterior std of the largest n's heatmaps."""
+    return heatmap_moments(get(name), posterior, x, layer, ns, targets, **settings)
 
 
 def job_settings(snakemake) -> dict:

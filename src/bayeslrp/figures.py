@@ -192,6 +192,30 @@ def clean_vs_adversarial(examples: list[dict], k: int, mode: str, title: str) ->
     return tile_figure(panels, title)
 
 
+def spread_colours(std: np.ndarray, scale: float) -> np.ndarray:
+    """Per-pixel posterior std as white-to-purple colours; `scale` (the mean heatmap's
+    largest |relevance|) is full purple, so a std panel reads against its mean's panel."""
+    cmap = colormaps["Purples"]
+    levels = np.clip(std.ravel() / (scale or 1.0), 0, 1)
+    return np.array([to_hex(cmap(v)) for v in levels]).reshape(std.shape)
+
+
+def heatmap_uncertainty(examples: list[dict], title: str) -> ggplot:
+    """Per example (a net and a test point): the image, the mean heatmap over the net's
+    draws and their per-pixel std on the mean's scale. Example keys: name, image, mean, std
+    (2-D arrays), relative_spread."""
+    panels = []
+    for ex in examples:
+        row = f"{ex['name']}\nspread {ex['relative_spread']:.2f}"
+        scale = float(np.abs(ex["mean"]).max())
+        panels += [
+            {"row": row, "col": "image", "colours": grey_colours(ex["image"])},
+            {"row": row, "col": "mean LRP", "colours": relevance_colours(ex["mean"])},
+            {"row": row, "col": "posterior std", "colours": spread_colours(ex["std"], scale)},
+        ]  # fmt: skip
+    return tile_figure(panels, title)
+
+
 def topk_overlap(image, clean, adversarial, k: int, mode: str, title: str) -> ggplot:
     """Fig 2: the top-k pixels of a clean and an adversarial heatmap and their overlap,
     over a faint copy of the image (blue: clean only, orange: adversarial only, purple: both)."""

@@ -76,19 +76,38 @@ def mean_heatmaps(
     chunk: int = 8,
     **settings,
 ) -> dict[int, torch.Tensor]:
-    """Mean heatmap over the first n samples, for every n in `ns`, in one pass over samples.
+    """Mean heatmap over the first n samples, for every n in `ns` (see heatmap_moments)."""
+    return heatmap_moments(explainer, posterior, x, layer, ns, targets, chunk, **settings)[0]
+
+
+def heatmap_moments(
+    explainer: Callable,
+    posterior: Posterior,
+    x: torch.Tensor,
+    layer: int,
+    ns: list[int],
+    targets: dict[int, torch.Tensor] | None = None,
+    chunk: int = 8,
+    **settings,
+) -> tuple[dict[int, torch.Tensor], torch.Tensor]:
+    """Mean heatmap over the first n samples for every n in `ns`, in one pass over samples,
+    and the per-pixel standard deviation over the largest n's samples (Bykov et al. 2020,
+    "How much can I trust you?"; ddof 1, zero for a single network).
 
     `targets[n]` is the class explained at the output layer with n samples (the argmax of
     their mean softmax; None = inner layer or each sample's own prediction). Running sums
     serve every n at once; where a point's target for a smaller n differs from the largest
     n's, only that point is recomputed. Without per-n targets the heatmaps for every n cost
-    the largest n alone.
+    the largest n alone. The spread is of the heatmaps the largest n's mean averages.
     """
     largest = max(ns)
     top = None if targets is None else targets[largest]
     sums = {n: torch.zeros_like(x) for n in ns}
+    # float64: the spread is E[h^2] - E[h]^2, a difference of two nearly equal sums
+    squares = torch.zeros_like(x, dtype=torch.float64)
     for start, part in posterior.take(largest).chunks(chunk):
         heat = explainer(part, x, layer=layer, target=top, chunk=chunk, **settings)
+        squares += heat.double().pow(2).sum(0)
         for n in ns:
             count = min(max(n - start, 0), len(part))  # samples of this chunk among the first n
             if count == 0:
@@ -100,7 +119,12 @@ def mean_heatmaps(
                     chunk=chunk, **settings,
                 ).sum(0)  # fmt: skip
             sums[n] += total
-    return {n: sums[n] / n for n in ns}
+    means = {n: sums[n] / n for n in ns}
+    if largest < 2:
+        return means, torch.zeros_like(x)
+    mean = means[largest].double()
+    variance = (squares - largest * mean.pow(2)).clamp_min(0) / (largest - 1)
+    return means, variance.sqrt().to(x.dtype)
 
 
 def check_layer(model: nn.Sequential, layer: int) -> None:
