@@ -19,8 +19,8 @@ rule generate_attack:
         hidden=hidden,
         # Only this attack's settings, so changing PGD's steps reruns PGD jobs alone.
         settings=lambda w: canonical(config["attacks"][w.attack]),
-        bayes=config["attacks"]["bayes"],
-        loss=config["attacks"]["loss"],
+        bayes=shared_attack_setting("bayes"),
+        loss=shared_attack_setting("loss"),
         device=config["device"],
     script:
         "../workflow_scripts/generate_attack.py"

@@ -9,13 +9,14 @@ from conftest import ROOT, snakemake
 
 REQUIREMENTS = {
     line.split("==")[0].split("[")[0].lower(): line.strip()
-    for line in (ROOT / "envs/requirements.txt").read_text().splitlines()
+    for name in ("requirements.txt", "requirements-nodeps.txt")
+    for line in (ROOT / "envs" / name).read_text().splitlines()
     if "==" in line and not line.startswith("#")
 }
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
 # Third-party imports of each rule family's package modules and scripts, by the pip name.
 NEEDS = {"data": {"torch", "torchvision"}, "train": {"torch", "pyro-ppl", "laplace-torch"},
-         "explain": {"torch", "captum"},
+         "explain": {"torch", "captum", "torchattacks"},
          "results": {"torch", "pandas", "scipy", "matplotlib", "plotnine"}}  # fmt: skip
 
 

@@ -21,8 +21,10 @@ REFERENCE_LIKE = {
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, tiny_config):
     config = yaml.safe_load(tiny_config.read_text())
-    # the noise control rides along: a registered method runs with no rule edited
-    config["attacks"]["names"] = ["fgsm", "noise"]
+    # the noise control, APGD and Square ride along: a registered method runs with no rule
+    # edited (at budgets that only exercise them)
+    config["attacks"]["names"] = ["fgsm", "apgd_dlr", "square", "noise"]
+    config["attacks"].update(apgd_dlr={"steps": 3}, square={"queries": 10})
     # and so does the gradient x input explainer, a peer of LRP
     config["explainers"]["names"] = ["lrp", "gradient_x_input"]
     # The default config's scale is overridden key by key (presets merge, they cannot delete).
@@ -53,18 +55,30 @@ def test_the_report_builds_with_the_sensitivity_study(study):
 
 def test_the_noise_control_runs_through_the_workflow_and_stays_out_of_the_claims(study):
     robustness = pd.read_csv(study / "results/tables/robustness.csv")
-    assert set(robustness["attack"]) == {"fgsm", "noise"}
+    assert set(robustness["attack"]) == {"fgsm", "apgd_dlr", "square", "noise"}
     noise = robustness[robustness["attack"] == "noise"]
     assert noise["perturbed"].all() and noise["explanation_robustness"].notna().any()
     attacks = pd.read_csv(study / "results/tables/attacks.csv").set_index("attack")
     assert (attacks.loc["noise", "zero_gradient_start_fraction"] == 0).all()
     claims = pd.read_csv(study / "results/tables/claims.csv").set_index("claim")
-    # C1 counts deterministic rows of real attacks only: the fgsm rows
-    fgsm_det = robustness.query(
-        "attack == 'fgsm' and inference == 'det' and metric == 'top10_overlap' "
+    # C1 counts deterministic rows of real attacks only: not the noise rows
+    attacked_det = robustness.query(
+        "attack != 'noise' and inference == 'det' and metric == 'top10_overlap' "
         "and explainer == 'lrp'"
     )
-    assert claims.loc["C1", "n_rows"] == (~fgsm_det["attack_success"]).sum()
+    assert claims.loc["C1", "n_rows"] == (~attacked_det["attack_success"]).sum()
+
+
+def test_apgd_and_square_run_through_the_workflow_with_their_costs(study):
+    attacks = pd.read_csv(study / "results/tables/attacks.csv")
+    square = attacks[attacks["attack"] == "square"]
+    assert len(square) == 3  # fc_det at n = 1, fc_hmc at n = 2 and 10
+    assert square["queries_per_point"].between(1, 11).all()
+    assert (square["forward_passes_per_point"]
+            == square["queries_per_point"] * square["n_samples"]).all()  # fmt: skip
+    apgd = attacks[attacks["attack"] == "apgd_dlr"]
+    assert len(apgd) == 3 and apgd["queries_per_point"].isna().all()
+    assert (apgd["linf_mean"] <= 0.25 + 1e-6).all() and (apgd["linf_mean"] > 0).all()
 
 
 def test_gradient_x_input_runs_as_an_explainer_beside_lrp(study):
@@ -77,10 +91,10 @@ def test_gradient_x_input_runs_as_an_explainer_beside_lrp(study):
     # the same predictions, different explanations
     assert lrp["softmax_robustness"].equals(gxi["softmax_robustness"])
     assert not lrp["explanation_robustness"].equals(gxi["explanation_robustness"])
-    # the claims count LRP rows only: C1's rows are LRP's det, not-fooled fgsm rows
+    # the claims count LRP rows only: C1's rows are LRP's det, not-fooled attacked rows
     claims = pd.read_csv(study / "results/tables/claims.csv").set_index("claim")
     det = lrp.reset_index().query(
-        "attack == 'fgsm' and inference == 'det' and metric == 'top10_overlap'"
+        "attack != 'noise' and inference == 'det' and metric == 'top10_overlap'"
     )
     assert claims.loc["C1", "n_rows"] == (~det["attack_success"]).sum()
     # the explainer comparison has both, and the gradient x input baseline once

@@ -1,3 +1,5 @@
+import math
+
 import pandas as pd
 import torch
 
@@ -70,3 +72,18 @@ def test_settings_comparison_flags_what_differs_from_the_paper():
     assert table.loc["hidden.mnist", "paper"] == "512"
     assert table.loc["seeds", "differs_from_paper"]
     assert not table.loc["explainers.lrp.epsilon", "differs_from_paper"]
+
+
+def test_a_query_attack_reports_its_cost_in_forward_passes():
+    x = torch.zeros(2, 1, 2, 2)
+    result = {"adversarial": x + 0.1, "moved": torch.tensor([True, True]),
+              "zero_gradient_start": torch.tensor([False, False]),
+              "zero_gradient_last": torch.tensor([False, False]),
+              "queries": torch.tensor([3.0, 101.0])}  # fmt: skip
+    p = torch.tensor([[0.9, 0.1], [0.2, 0.8]])
+    row = attack_summary({"n_samples": 10}, x, result, torch.tensor([0, 1]), p, p)
+    assert row["queries_per_point"] == 52.0
+    assert row["forward_passes_per_point"] == 520.0
+    del result["queries"]
+    assert math.isnan(attack_summary({"n_samples": 10}, x, result, torch.tensor([0, 1]), p, p)[
+        "forward_passes_per_point"])

@@ -13,6 +13,19 @@ def canonical(settings):
     return settings
 
 
+def shared_attack_setting(key):
+    """attacks.<key> (bayes, loss) for the attacks that read it, "not applicable" for the
+    others, so that changing it reruns only FGSM and PGD (names.SHARED_SETTING_ATTACKS).
+    """
+
+    def setting(wildcards):
+        if wildcards.attack in SHARED_SETTING_ATTACKS:
+            return config["attacks"][key]
+        return "not applicable"
+
+    return setting
+
+
 def explainer_settings(wildcards):
     """The settings a heatmap of explainer `wildcards.explainer` depends on: the shared
     target and inner start and its own block, without its speed settings and chunk

@@ -12,9 +12,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from bayeslrp import apgd
 from bayeslrp.metrics import perturbed
 from bayeslrp.noise import noise_attack
 from bayeslrp.posterior import Posterior
+from bayeslrp.square import square_attack
 
 BAYES_MODES = ("expected_gradient", "mean_adversarial")
 LOSSES = ("cross_entropy", "logit_margin")
@@ -159,11 +161,14 @@ def gradient_attack(
 
 # name -> function(posterior, x, y, *, generator, <shared and own settings>) of one
 # batch, returning `adversarial`, `start`, `moved`, `zero_gradient_start` and
-# `zero_gradient_last` (see `gradient_attack`). A new attack is a module, an entry here and
+# `zero_gradient_last` (see `gradient_attack`), and optionally `queries` (model queries per
+# point, for the gradient-free attacks). A new attack is a module, an entry here and
 # in names.ATTACKS, and a settings block in the schema (attacks.<name>).
 REGISTRY = {
     "fgsm": lambda *args, **settings: gradient_attack(*args, attack="fgsm", **settings),
     "pgd": lambda *args, **settings: gradient_attack(*args, attack="pgd", **settings),
+    **apgd.registry_entries(),
+    "square": square_attack,
     "noise": noise_attack,
 }
 

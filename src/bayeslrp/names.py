@@ -54,8 +54,12 @@ FITTED = {
 }
 # Adversarial attacks, and controls: perturbations that do not attack (a reference point
 # for the masking checks, left out of the study's claims).
-ATTACKS = ("fgsm", "pgd", "noise")
+ATTACKS = ("fgsm", "pgd", "apgd_ce", "apgd_dlr", "square", "noise")
 CONTROL_ATTACKS = ("noise",)
+# The attacks that read the shared settings attacks.bayes and attacks.loss; the others
+# (APGD, Square: the posterior predictive with their own loss; noise) ignore them, so
+# changing those settings reruns these only.
+SHARED_SETTING_ATTACKS = ("fgsm", "pgd")
 EXPLAINERS = ("lrp", "gradient_x_input")
 # The study's explainer: its heatmaps drive the claims and the figures; the others are
 # compared with it in the tables.

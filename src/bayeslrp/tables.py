@@ -3,6 +3,8 @@ metric, point)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import torch
@@ -103,8 +105,14 @@ def attack_summary(
     the fraction of inputs the attack's gradient steps never moved from its own starting
     point (with a random start, an input can differ from x and still be unattacked), and
     the fractions with an exactly zero loss gradient at the start and at the last iterate
-    (signs of gradient masking). `result` is an artifact of `attacks.run_attack`."""
+    (signs of gradient masking); for a query attack (Square) the mean model queries per
+    point and their cost in forward passes (queries x n draws), NaN for the others.
+    `result` is an artifact of `attacks.run_attack`."""
     x_adv = result["adversarial"]
+    queries, passes = math.nan, math.nan
+    if "queries" in result:
+        queries = result["queries"].double().mean().item()
+        passes = queries * keys["n_samples"]
     delta = (x_adv - x).flatten(1).double()
     pred_clean, pred_adv = p_clean.argmax(1), p_adv.argmax(1)
     return {
@@ -118,6 +126,8 @@ def attack_summary(
         "zero_gradient_last_fraction": result["zero_gradient_last"].double().mean().item(),
         "clean_accuracy": (pred_clean == labels).double().mean().item(),
         "adversarial_accuracy": (pred_adv == labels).double().mean().item(),
+        "queries_per_point": queries,
+        "forward_passes_per_point": passes,
     }
 
 
