@@ -35,6 +35,7 @@ localrules:
     plot_diagnostics,
     plot_convergence,
     plot_heatmap_uncertainty,
+    plot_epsilon_sweep,
     plot_claims,
     write_summary,
     build_sensitivity,
@@ -65,6 +66,7 @@ rule figures:
         rules.plot_diagnostics.output,
         convergence_figures(),
         uncertainty_outputs(),
+        sweep_outputs(),
         rules.plot_claims.output,
         sensitivity_outputs("png"),
         expand(

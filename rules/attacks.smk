@@ -50,3 +50,32 @@ rule evaluate_attack:
         loss=config["attacks"]["loss"],
     script:
         "../workflow_scripts/evaluate_attack.py"
+
+
+rule sweep_epsilon:
+    input:
+        points=rules.select_test_points.output.points,
+        weights=posterior_for,
+        code=package_modules("epsilon_sweep", "models", "posterior", "io"),
+    output:
+        table="results/attacks/{dataset}/{model}/seed{seed}/epsilon_sweep.csv",
+    log:
+        "logs/sweep_epsilon/{dataset}/{model}/seed{seed}.log",
+    benchmark:
+        "benchmarks/sweep_epsilon/{dataset}/{model}/seed{seed}.tsv"
+    conda:
+        "../envs/explain.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        hidden=hidden,
+        n=lambda w: max(n_samples(w.model)),
+        sweep=canonical(sweep_settings()),
+        settings=canonical(config["attacks"][config["attacks"]["sweep"]["attack"]]),
+        bayes=shared_attack_setting("bayes"),
+        loss=shared_attack_setting("loss"),
+        device=config["device"],
+    script:
+        "../workflow_scripts/sweep_epsilon.py"

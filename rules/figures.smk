@@ -179,6 +179,36 @@ rule plot_heatmap_uncertainty:
         "../workflow_scripts/plot_heatmap_uncertainty.py"
 
 
+rule plot_epsilon_sweep:
+    input:
+        tables=sweep_inputs(),
+        code=package_modules("epsilon_sweep", "figures"),
+    output:
+        table=report(
+            "results/tables/epsilon_sweep.csv",
+            caption="../report/epsilon_sweep_table.rst",
+            category="attacks",
+        ),
+        png=report(
+            "results/figures/epsilon_sweep.png",
+            caption="../report/epsilon_sweep.rst",
+            category="attacks",
+        ),
+        pdf="results/figures/epsilon_sweep.pdf",
+    log:
+        "logs/plot_epsilon_sweep/plot_epsilon_sweep.log",
+    conda:
+        "../envs/results.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        max_adversarial_accuracy=config["attacks"]["sweep"]["max_adversarial_accuracy"],
+    script:
+        "../workflow_scripts/plot_epsilon_sweep.py"
+
+
 rule plot_claims:
     input:
         breakdown=rules.evaluate_claims.output.breakdown,

@@ -114,6 +114,18 @@ def convergence_figures():
     return rules.plot_convergence.output if hmc_runs() else []
 
 
+def sweep_inputs():
+    """The epsilon-sweep table of every model, in model_runs order (none when the sweep
+    is switched off: attacks.sweep.epsilons empty)."""
+    if not config["attacks"]["sweep"]["epsilons"]:
+        return []
+    return run_outputs(rules.sweep_epsilon.output.table)
+
+
+def sweep_outputs():
+    return rules.plot_epsilon_sweep.output if sweep_inputs() else []
+
+
 def uncertainty_runs():
     """(dataset, model, seed, n) of every model with more than one draw, at its largest n:
     whose clean output-layer heatmaps have a posterior spread (Bykov et al. 2020)."""

@@ -16,14 +16,23 @@ def canonical(settings):
 def shared_attack_setting(key):
     """attacks.<key> (bayes, loss) for the attacks that read it, "not applicable" for the
     others, so that changing it reruns only FGSM and PGD (names.SHARED_SETTING_ATTACKS).
+    Without an attack wildcard: of the epsilon sweep's attack.
     """
 
     def setting(wildcards):
-        if wildcards.attack in SHARED_SETTING_ATTACKS:
+        attack = getattr(wildcards, "attack", config["attacks"]["sweep"]["attack"])
+        if attack in SHARED_SETTING_ATTACKS:
             return config["attacks"][key]
         return "not applicable"
 
     return setting
+
+
+def sweep_settings():
+    """The epsilon sweep's settings a sweep table depends on (not the masking threshold,
+    which only the aggregate reads)."""
+    sweep = config["attacks"]["sweep"]
+    return {key: sweep[key] for key in ("attack", "epsilons", "points")}
 
 
 def explainer_settings(wildcards):

@@ -7,6 +7,8 @@ plot, so those panels are coloured here and drawn with `scale_fill_identity`.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import torch
@@ -35,6 +37,8 @@ from plotnine import (
     scale_color_manual,
     scale_fill_identity,
     scale_fill_manual,
+    scale_linetype_manual,
+    scale_shape_manual,
     scale_x_continuous,
     scale_x_log10,
     scale_y_continuous,
@@ -51,6 +55,12 @@ from bayeslrp.topk import relevant_pixels, topk_membership
 # One colour per registered attack, in names.ATTACKS order, so a new attack needs no edit here.
 PALETTE = ("#4c9be8", "#e8804c", "#7f7f7f", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#bcbd22")
 ATTACK_COLOURS = dict(zip(names.ATTACKS, PALETTE, strict=False))
+# Line and marker per series of the accuracy figure ("clean", then every attack): plotnine's
+# default linetype palette has four entries, a fifth series would draw with none. Lines
+# repeat after four; the marker tells them apart.
+SERIES = ("clean", *names.ATTACKS)
+LINETYPES = dict(zip(SERIES, itertools.cycle(["solid", "dashed", "dotted", "dashdot"])))
+SHAPES = dict(zip(SERIES, itertools.cycle(["o", "s", "^", "D", "v", "P", "X", "*"])))
 VERDICT_COLOURS = {"supported": "#2b8a3e", "not supported": "#c92a2a", "inconclusive": "#868e96"}
 BLANK = "#f1f3f5"
 
@@ -335,6 +345,8 @@ def accuracy_and_success(accuracy: pd.DataFrame, attacks: pd.DataFrame) -> ggplo
         + geom_point(aes(shape="attack"), size=2)
         + facet_grid("measure ~ dataset", scales="free_y")
         + scale_x_log10(breaks=sorted(summary["n_samples"].unique()))
+        + scale_linetype_manual(values=LINETYPES)
+        + scale_shape_manual(values=SHAPES)
         + labs(x="posterior samples n (det: n = 1)", y="", color="model", linetype="",
                shape="", title="Accuracy and attack success vs posterior samples (mean over seeds)")
         + theme_bw()
@@ -352,6 +364,27 @@ POSTERIOR_STATISTICS = {
     "std_mean": "posterior std (mean)",
     "weight_abs_mean": "mean |w| (det too)",
 }
+
+
+def epsilon_sweep(table: pd.DataFrame) -> ggplot:
+    """Adversarial accuracy against the L-inf radius per model (one line per seed), per
+    dataset; a working attack drives every model to 0 at epsilon = 1."""
+    frame = table.assign(model=table["arch"] + " " + table["inference"] + " n="
+                         + table["n_samples"].astype(str),
+                         run=lambda f: f["model"] + " seed " + f["seed"].astype(str))  # fmt: skip
+    attack = ", ".join(sorted(frame["attack"].unique()))
+    return (
+        ggplot(frame, aes("epsilon", "adversarial_accuracy", color="model", group="run"))
+        + geom_line()
+        + geom_point(size=1.5)
+        + facet_wrap("dataset")
+        + scale_y_continuous(limits=(0, 1))
+        + labs(x="L-inf radius epsilon", y="adversarial accuracy", color="",
+               title=f"{attack} against the radius (masked: still accurate at the largest)")
+        + theme_bw()
+        + theme(figure_size=(3.5 + 3.0 * frame["dataset"].nunique(), 3.6),
+                plot_title=element_text(size=9))
+    )  # fmt: skip
 
 
 def posterior_diagnostics(posterior: pd.DataFrame) -> ggplot:
