@@ -142,5 +142,6 @@ def test_a_variant_is_a_complete_run_with_its_own_settings(study):
         for label, values in means.items():  # the table holds the per-sample means
             table = rows[rows["metric"] == label].sort_values("point")["explanation_robustness"]
             assert np.allclose(table.to_numpy(), values.double().numpy(), equal_nan=True)
-    # logit_margin moves every input, so no point is unperturbed
-    assert robustness["perturbed"].all()
+    # logit_margin moves every input FGSM attacks, so none of its points is unperturbed
+    # (APGD and Square have losses of their own; their best point can be their start)
+    assert robustness.query("attack == 'fgsm'")["perturbed"].all()

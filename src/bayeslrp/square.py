@@ -37,9 +37,11 @@ def square_attack(
     """Square with the margin loss; the artifact of attacks.run_attack plus `queries` [N]
     (the model queries each point used: fewer than the budget where the label flipped).
 
-    `start` is Square's own random start (vertical stripes of +-epsilon); `moved`: the
-    returned point is not that start. No gradient is taken: the zero-gradient flags are
-    False. Randomness as in apgd.apgd_attack: seeded from `generator` in a forked state.
+    The attack starts at x, as noise does: Square's random stripes of +-epsilon are its
+    first query, part of its search, not a start its later queries must move away from
+    (where they flip the label, Square stops there); `moved` is then "differs from x". No
+    gradient is taken: the zero-gradient flags are False. Randomness as in
+    apgd.apgd_attack: seeded from `generator` in a forked state.
     """
     if queries < 1:
         raise ValueError(f"attacks.square.queries must be >= 1, got {queries}")
@@ -52,8 +54,7 @@ def square_attack(
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         used, adversarial = attack.attack_single_run(x, y)
-    start = model.first_input
     no_gradient = torch.zeros(len(x), dtype=torch.bool, device=x.device)
-    return {"adversarial": adversarial.detach(), "start": start,
-            "moved": perturbed(start, adversarial), "zero_gradient_start": no_gradient,
+    return {"adversarial": adversarial.detach(), "start": x,
+            "moved": perturbed(x, adversarial), "zero_gradient_start": no_gradient,
             "zero_gradient_last": no_gradient, "queries": used.to(x.device)}  # fmt: skip
