@@ -11,7 +11,8 @@ pytestmark = pytest.mark.workflow
 # Rules that collect every model's results: any change upstream reruns them.
 AGGREGATES = {"build_tables", "describe_settings", "summarise_robustness", "evaluate_claims",
               "write_summary", "plot_heatmaps", "plot_model_robustness", "plot_diagnostics",
-              "plot_convergence", "plot_claims", "all"}  # fmt: skip
+              "plot_convergence", "plot_claims", "plot_heatmap_uncertainty",
+              "plot_epsilon_sweep", "all"}  # fmt: skip
 
 
 def planned(workdir, config_path):
@@ -81,9 +82,10 @@ def test_editing_the_attack_module_reruns_the_rules_that_declare_it(smoke_run):
     refit = [out for rule, out in jobs if rule == "fit_posterior"]
     assert refit and all("_adv/" in out for out in refit), refit
     rules = {rule for rule, out in jobs if "_adv/" not in out}
+    # the epsilon sweep attacks through it too
     assert "generate_attack" in rules and rules <= {"generate_attack", "evaluate_attack",
-                                                    "compute_relevance",
-                                                    "compute_robustness"} | AGGREGATES  # fmt: skip
+                                                    "compute_relevance", "compute_robustness",
+                                                    "sweep_epsilon"} | AGGREGATES  # fmt: skip
     assert not rules & {"fit_posterior", "fit_vi", "run_hmc_chain", "explain_clean"}
 
 

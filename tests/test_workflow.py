@@ -115,9 +115,23 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     assert sources.loc["fashion_mnist", "source"] == "local"
 
 
+def test_the_audit_and_uncertainty_tables_cover_every_model(smoke_run):
+    sweep = pd.read_csv(smoke_run / "results/tables/epsilon_sweep.csv")
+    assert len(sweep) == 2 * len(DATASETS) * len(MODELS)  # two radii per model
+    widest = sweep[sweep["epsilon"] == 1.0]
+    assert (widest["masked"] == (widest["adversarial_accuracy"] > 0.01)).all()
+    for (_, arch, inference), group in sweep.groupby(["dataset", "arch", "inference"]):
+        assert set(group["n_samples"]) == {max(N_SAMPLES[f"{arch}_{inference}"])}
+    spread = pd.read_csv(smoke_run / "results/tables/heatmap_uncertainty.csv")
+    multi = {m for m, ns in N_SAMPLES.items() if max(ns) > 1}
+    assert set(spread["model"]) == multi and set(spread["dataset"]) == set(DATASETS)
+    assert (spread.query("measure == 'relative_spread'")["median"] > 0).all()
+
+
 FIGURES = [
     "fig1_heatmaps", "fig2_topk_overlap", "fig3_inner_layers", "accuracy_attack_success",
-    "posterior_diagnostics", "claims", "hmc_rhat", "hmc_traces",
+    "posterior_diagnostics", "claims", "hmc_rhat", "hmc_traces", "heatmap_uncertainty",
+    "epsilon_sweep",
     *[f"{kind}_{d}_{m}" for kind in ("lrp_robustness", "lrp_vs_softmax") for d in DATASETS
       for m in ("conv_vi", "fc_hmc")],
 ]  # fmt: skip
