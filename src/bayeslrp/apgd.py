@@ -6,7 +6,7 @@ authors' AutoAttack code that attacks any `nn.Module` returning logits, so one m
 holding every posterior draw (vectorised) gives the exact gradient of the predictive's
 loss at one backward pass per step, with no framework wrapper to copy tensors through;
 ART would need its PyTorchClassifier around the same module, plus numpy round trips per
-step. tests/test_apgd.py checks it against our own PGD.
+step. tests/test_library_attacks.py checks it against our own PGD.
 
 The library's `forward` returns the clean image wherever the attack did not change the
 label; the study scores explanations at every attacked point, so this keeps, per point,
@@ -21,7 +21,7 @@ import torchattacks
 
 from bayeslrp.metrics import perturbed
 from bayeslrp.posterior import Posterior
-from bayeslrp.predictive_model import PredictiveLogits
+from bayeslrp.predictive_model import PredictiveLogits, seeded_global_rng
 
 LOSSES = {"apgd_ce": "ce", "apgd_dlr": "dlr"}
 
@@ -48,11 +48,10 @@ def apgd_attack(
 ) -> dict[str, torch.Tensor]:
     """APGD with loss `ce` or `dlr` in the L-inf ball; the artifact of attacks.run_attack.
 
-    `start` is APGD's own random start (its first restart's), recorded by the model
-    wrapper; `moved`: the returned point is not that start. The zero-gradient flags are of
-    the attacked loss at the start and at the returned point. The random start is drawn
-    from torch's global generator, seeded from `generator` inside a forked RNG state, so
-    the caller's global state is left as it was.
+    `start` is APGD's own random start (its first restart's: the first input the model
+    wrapper sees); `moved`: the returned point is not that start. The zero-gradient flags
+    are of the attacked loss at the start and at the returned point. The random starts
+    come from torch's global generator, seeded from `generator` (seeded_global_rng).
     """
     if steps < 1 or restarts < 1:
         raise ValueError(f"APGD needs steps >= 1 and restarts >= 1, got {steps} and {restarts}")
@@ -61,20 +60,16 @@ def apgd_attack(
                                n_restarts=restarts, loss=loss)  # fmt: skip
     criterion = (torch.nn.CrossEntropyLoss(reduction="none") if loss == "ce"
                  else attack.dlr_loss)  # fmt: skip
-    seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
-    devices = [x.device] if x.device.type == "cuda" else []
-    adversarial, best_loss, start = None, None, None
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
+    adversarial, best_loss = None, None
+    with seeded_global_rng(generator, x.device):
         for _ in range(restarts):
-            model.first_input = None  # the restart's first call is at its random start
             x_best, _, loss, _ = attack.attack_single_run(x, y)
-            start = model.first_input if start is None else start
             if adversarial is None:
                 adversarial, best_loss = x_best.detach().clone(), loss.detach().clone()
             else:
                 better = loss > best_loss
                 adversarial[better], best_loss[better] = x_best[better].detach(), loss[better]
+    start = model.first_input  # the first restart's first model call is at its start
     return {
         "adversarial": adversarial,
         "start": start,

@@ -9,19 +9,34 @@ losses see) equal the logits'. Every call runs all S draws (vectorised, `Posteri
 so a gradient through it is the exact gradient of the predictive's loss, no resampling:
 no EOT is needed or done.
 
-It records what the attack did: the first input batch it saw (a library attack's own
-random start, which the library does not return) and the forward passes it cost (images x
-draws), so Square's query cost reads in forward passes.
+It records what the attack did: the first input batch it saw (APGD's own random start,
+which the library does not return) and the forward passes it cost (images x draws).
+
+Library attacks draw their randomness from torch's global generator; `seeded_global_rng`
+seeds it from the caller's generator inside a forked state, so runs are reproducible and
+the caller's global state is left as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
 from torch import nn
 
 from bayeslrp.posterior import Posterior
+
+
+@contextlib.contextmanager
+def seeded_global_rng(generator: torch.Generator | None, device: torch.device):
+    """torch's global generator (and `device`'s, on a GPU) seeded from `generator` for the
+    duration of the block, restored afterwards."""
+    seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
 
 
 class PredictiveLogits(nn.Module):

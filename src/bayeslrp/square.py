@@ -19,7 +19,7 @@ import torchattacks
 
 from bayeslrp.metrics import perturbed
 from bayeslrp.posterior import Posterior
-from bayeslrp.predictive_model import PredictiveLogits
+from bayeslrp.predictive_model import PredictiveLogits, seeded_global_rng
 
 
 def square_attack(
@@ -40,8 +40,8 @@ def square_attack(
     The attack starts at x, as noise does: Square's random stripes of +-epsilon are its
     first query, part of its search, not a start its later queries must move away from
     (where they flip the label, Square stops there); `moved` is then "differs from x". No
-    gradient is taken: the zero-gradient flags are False. Randomness as in
-    apgd.apgd_attack: seeded from `generator` in a forked state.
+    gradient is taken: the zero-gradient flags are False. Randomness from `generator`
+    (seeded_global_rng).
     """
     if queries < 1:
         raise ValueError(f"attacks.square.queries must be >= 1, got {queries}")
@@ -49,10 +49,7 @@ def square_attack(
     attack = torchattacks.Square(model, norm="Linf", eps=epsilon, n_queries=queries,
                                  p_init=p_init, loss="margin")  # fmt: skip
     attack.init_hyperparam(x)
-    seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
-    devices = [x.device] if x.device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
+    with seeded_global_rng(generator, x.device):
         used, adversarial = attack.attack_single_run(x, y)
     no_gradient = torch.zeros(len(x), dtype=torch.bool, device=x.device)
     return {"adversarial": adversarial.detach(), "start": x,
