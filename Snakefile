@@ -27,6 +27,7 @@ localrules:
     select_test_points,
     sample_vi_posterior,
     build_tables,
+    flag_masking,
     describe_settings,
     summarise_robustness,
     evaluate_claims,
@@ -53,6 +54,7 @@ include: "rules/sensitivity.smk"
 rule tables:
     input:
         rules.build_tables.output,
+        rules.flag_masking.output,
         rules.describe_settings.output,
         rules.summarise_robustness.output,
         rules.evaluate_claims.output,

@@ -2,6 +2,7 @@ rule generate_attack:
     input:
         points=rules.select_test_points.output.points,
         weights=posterior_for,
+        source=transfer_source,
         code=package_modules("attacks", "models", "posterior", "io", "runtime"),
     output:
         adversarial=PATHS["attacks"],
@@ -18,7 +19,7 @@ rule generate_attack:
     params:
         hidden=hidden,
         # Only this attack's settings, so changing PGD's steps reruns PGD jobs alone.
-        settings=lambda w: canonical(config["attacks"][w.attack]),
+        settings=attack_settings,
         bayes=shared_attack_setting("bayes"),
         loss=shared_attack_setting("loss"),
         device=config["device"],

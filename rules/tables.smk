@@ -187,12 +187,41 @@ rule evaluate_claims:
         "../workflow_scripts/evaluate_claims.py"
 
 
+rule flag_masking:
+    input:
+        robustness=rules.build_tables.output.robustness,
+        attacks=rules.build_tables.output.attacks,
+        sweep=lambda w: sweep_table(),  # plot_epsilon_sweep: defined in figures.smk
+        code=package_modules("masking", "io"),
+    output:
+        flags=report(
+            "results/tables/masking.csv",
+            caption="../report/masking_table.rst",
+            category="attacks",
+        ),
+    log:
+        "logs/flag_masking/flag_masking.log",
+    conda:
+        "../envs/results.yaml"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=5,
+    params:
+        alpha=config["attacks"]["masking"]["alpha"],
+        max_zero_gradient=config["attacks"]["masking"]["max_zero_gradient"],
+        transfer_source=config["attacks"]["transfer"]["source"],
+    script:
+        "../workflow_scripts/flag_masking.py"
+
+
 rule write_summary:
     input:
         claims=rules.evaluate_claims.output.claims,
         comparison=rules.evaluate_claims.output.comparison,
         attacks=rules.build_tables.output.attacks,
         accuracy=rules.build_tables.output.accuracy,
+        masking=rules.flag_masking.output.flags,
         sensitivity=sensitivity_outputs("table"),
         description=project_path("report/workflow.rst"),
         code=package_modules("summary_text", "claims", "io"),

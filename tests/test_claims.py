@@ -18,6 +18,7 @@ from bayeslrp.tables import robustness_summary
 
 SETTINGS = {"k": 10, "k_correlation": 100, "c1_max": 0.5, "c2_min": 0.8, "c3_min": 0.0,
             "c4_min": 0.0, "c5_min": 0.0, "c5_det_max": 0.1, "c6_min": 0.0, "c2b_min": 0.0,
+            "c2m_min": 0.0, "c5m_min": 0.0,
             "confidence": 0.95,
             "bootstrap": 200, "bootstrap_seed": 0}  # fmt: skip
 
@@ -65,8 +66,9 @@ def test_claims_on_a_table_built_so_that_c1_to_c4_hold_and_c5_fails():
     claims = evaluate_claims(synthetic_table(), SETTINGS).set_index("claim")
     assert list(claims.reset_index().columns) == CLAIM_COLUMNS
     assert claims["verdict"].to_dict() == {
-        "C1": "supported", "C2": "supported", "C2b": "inconclusive", "C3": "supported",
-        "C4": "supported", "C5a": "inconclusive", "C5b": "not supported", "C6": "inconclusive",
+        "C1": "supported", "C2": "supported", "C2m": "supported", "C2b": "inconclusive",
+        "C3": "supported", "C4": "supported", "C5a": "inconclusive", "C5b": "not supported",
+        "C5m": "not supported", "C6": "inconclusive",
     }  # fmt: skip
     assert "averaging control" in claims.loc["C6", "note"]
     assert "twin" in claims.loc["C2b", "note"]
@@ -81,6 +83,34 @@ def test_claims_on_a_table_built_so_that_c1_to_c4_hold_and_c5_fails():
     assert (defined["value"] <= defined["ci_high"] + 1e-3).all()
     assert (defined["n_seeds"] == 3).all()
     assert claims.loc["C2", "p_value"] < 1e-6  # Bayesian far above det
+
+
+def test_matched_strength_removes_a_difference_that_only_the_attack_strength_made():
+    """Det and HMC explanations follow softmax robustness alike (LRP = value / 5), but the
+    attack moves det's predictions more: det's points sit on low values, HMC's on high
+    ones. At equal epsilon HMC looks more robust by (3.5 - 2.5) / 5 = 0.2; within strata of
+    softmax robustness (each of the 5 values its own quintile: 40 pooled points each) the
+    difference is exactly 0."""
+    det_values = np.repeat([1, 2, 3, 4, 5], [30, 25, 20, 15, 10])
+    hmc_values = np.repeat([1, 2, 3, 4, 5], [10, 15, 20, 25, 30])
+    rows = []
+    for inference, n, values in (("det", 1, det_values), ("hmc", 100, hmc_values)):
+        for k in (10, 100):
+            rows.append(pd.DataFrame({
+                "dataset": "mnist", "arch": "fc", "inference": inference, "seed": 0,
+                "attack": "pgd", "epsilon": 0.25, "n_samples": n, "layer": output_layer("fc"),
+                "k": k, "metric": f"top{k}_overlap", "point": np.arange(100), "label": 0,
+                "pred_clean": 0, "pred_adv": 0, "attack_success": False,
+                "softmax_robustness": values / 5, "explanation_robustness": values / 5,
+                "perturbed": True, "explainer": "lrp",
+            }))  # fmt: skip
+    claims = evaluate_claims(pd.concat(rows, ignore_index=True), SETTINGS).set_index("claim")
+    assert claims.loc["C2", "p_value"] < 1e-3  # paired at equal epsilon: HMC "wins"
+    assert claims.loc["C2m", "value"] == pytest.approx(0.0, abs=1e-12)
+    assert claims.loc["C2m", "verdict"] != "supported"
+    assert claims.loc["C2m", "n_rows"] == 200  # HMC's 100 rows and det's 100 at k = 10
+    # the same relation on both sides: equal rank correlations (1) on the shared strata
+    assert claims.loc["C5m", "value"] == pytest.approx(0.0, abs=1e-12)
 
 
 def with_control(table, inference, ns, offset, seed=2):
@@ -236,10 +266,21 @@ def test_the_plain_answer_names_masking_and_the_sensitivity_verdicts():
     comparison = baseline_comparison(
         table, table.assign(explainer="input", explanation_robustness=0.0)
     )
-    page = summary_page(claims, "Intro.", SETTINGS, comparison, attacks, sensitivity)
+    masking = pd.DataFrame({"dataset": "mnist", "arch": ["fc", "fc", "conv"],
+                            "inference": ["hmc", "hmc", "vi"], "seed": 0,
+                            "verdict": ["flagged", "passed", "not applicable"]})  # fmt: skip
+    page = summary_page(claims, "Intro.", SETTINGS, comparison, attacks, sensitivity,
+                        masking=masking)  # fmt: skip
     assert "Short answer: yes" in page  # supported on all and on perturbed points
     assert "left up to 50% of the inputs unchanged" in page
     assert "Sensitivity: on perturbed points C2 is supported under reference" in page
+    assert "masking checks (masking.csv): 1 of 2 checks flagged, on fc_hmc." in page
+    assert "At matched attack strength (C2m" in page
+    # supported at equal epsilon, refuted at matched strength: the answer is no
+    unmatched = claims.assign(verdict=np.where(claims["claim"] == "C2m", "not supported",
+                                               claims["verdict"]))  # fmt: skip
+    page = summary_page(unmatched, "Intro.", SETTINGS, comparison, attacks, sensitivity)
+    assert "Short answer: no: at matched attack strength" in page
     table.loc[bayes & table["perturbed"], "explanation_robustness"] = 0.2
     claims = claims_table(claims_breakdown(table, SETTINGS))
     page = summary_page(claims, "Intro.", SETTINGS, comparison, attacks, None)
@@ -253,10 +294,11 @@ def test_claims_resting_on_a_failed_posterior_are_flagged_and_the_page_says_so()
                           "reason": ["41% of test points have function-space R-hat > 1.1",
                                      ""]})  # fmt: skip
     claims = claims_table(claims_breakdown(table, SETTINGS, gates)).set_index("claim")
-    # C2, C3, C5a use the HMC net; C4 compares VI with HMC; C1 and C5b use det alone
+    # C2, C2m, C3, C5a, C5m use the HMC net; C4 compares VI with HMC; C1 and C5b use det
     assert claims["gate"].to_dict() == {
-        "C1": "not applicable", "C2": "failed", "C2b": "not applicable", "C3": "failed",
-        "C4": "failed", "C5a": "failed", "C5b": "not applicable", "C6": "not applicable",
+        "C1": "not applicable", "C2": "failed", "C2m": "failed", "C2b": "not applicable",
+        "C3": "failed", "C4": "failed", "C5a": "failed", "C5b": "not applicable",
+        "C5m": "failed", "C6": "not applicable",
     }  # fmt: skip
     assert claims.loc["C2", "gate_note"] == ("mnist fc_hmc seed 0: 41% of test points have "
                                              "function-space R-hat > 1.1")  # fmt: skip
@@ -265,7 +307,8 @@ def test_claims_resting_on_a_failed_posterior_are_flagged_and_the_page_says_so()
                             "zero_gradient_fraction": [0.0, 0.5],
                             "saturated_fraction": [0.1, 1.0]})  # fmt: skip
     page = summary_page(claims.reset_index(), "Intro.", SETTINGS, comparison, attacks)
-    assert "**Caution:** C2, C3, C4, C5a rest on posteriors that failed their gates" in page
+    caution = "**Caution:** C2, C2m, C3, C4, C5a, C5m rest on posteriors that failed their gates"
+    assert caution in page
     assert "mnist fc_hmc seed 0: 41% of test points" in page
     # the same table with a passing HMC posterior: nothing flagged
     gates["passed"] = True
@@ -359,7 +402,8 @@ def test_c5_is_reported_at_every_n():
     assert set(by_n["claim"]) == {"C5a"}
     assert sorted(by_n.query("dataset == 'all' and subset == 'all'")["n_samples"]) == [10, 50, 100]
     table = claims_table(breakdown)
-    assert table["claim"].tolist() == ["C1", "C2", "C2b", "C3", "C4", "C5a", "C5b", "C6"]
+    assert table["claim"].tolist() == ["C1", "C2", "C2m", "C2b", "C3", "C4", "C5a", "C5b",
+                                       "C5m", "C6"]  # fmt: skip
 
 
 def test_the_summary_page_prints_no_nan_for_a_missing_note(tmp_path):

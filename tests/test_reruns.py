@@ -12,7 +12,7 @@ pytestmark = pytest.mark.workflow
 AGGREGATES = {"build_tables", "describe_settings", "summarise_robustness", "evaluate_claims",
               "write_summary", "plot_heatmaps", "plot_model_robustness", "plot_diagnostics",
               "plot_convergence", "plot_claims", "plot_heatmap_uncertainty",
-              "plot_epsilon_sweep", "all"}  # fmt: skip
+              "plot_epsilon_sweep", "flag_masking", "all"}  # fmt: skip
 
 
 def planned(workdir, config_path):

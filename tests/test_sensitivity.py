@@ -8,6 +8,8 @@ import torch
 import yaml
 from conftest import snakemake
 
+from bayeslrp import io
+
 pytestmark = pytest.mark.workflow
 
 REFERENCE_LIKE = {
@@ -21,9 +23,9 @@ REFERENCE_LIKE = {
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, tiny_config):
     config = yaml.safe_load(tiny_config.read_text())
-    # the noise control, APGD and Square ride along: a registered method runs with no rule
-    # edited (at budgets that only exercise them)
-    config["attacks"]["names"] = ["fgsm", "apgd_dlr", "square", "noise"]
+    # the noise control, APGD, Square and transfer ride along: a registered method runs with
+    # no rule edited (at budgets that only exercise them)
+    config["attacks"]["names"] = ["fgsm", "apgd_dlr", "square", "transfer", "noise"]
     config["attacks"].update(apgd_dlr={"steps": 3}, square={"queries": 10})
     # and so does the gradient x input explainer, a peer of LRP
     config["explainers"]["names"] = ["lrp", "gradient_x_input"]
@@ -55,7 +57,7 @@ def test_the_report_builds_with_the_sensitivity_study(study):
 
 def test_the_noise_control_runs_through_the_workflow_and_stays_out_of_the_claims(study):
     robustness = pd.read_csv(study / "results/tables/robustness.csv")
-    assert set(robustness["attack"]) == {"fgsm", "apgd_dlr", "square", "noise"}
+    assert set(robustness["attack"]) == {"fgsm", "apgd_dlr", "square", "transfer", "noise"}
     noise = robustness[robustness["attack"] == "noise"]
     assert noise["perturbed"].all() and noise["explanation_robustness"].notna().any()
     attacks = pd.read_csv(study / "results/tables/attacks.csv").set_index("attack")
@@ -79,6 +81,44 @@ def test_apgd_and_square_run_through_the_workflow_with_their_costs(study):
     apgd = attacks[attacks["attack"] == "apgd_dlr"]
     assert len(apgd) == 3 and apgd["queries_per_point"].isna().all()
     assert (apgd["linf_mean"] <= 0.25 + 1e-6).all() and (apgd["linf_mean"] > 0).all()
+
+
+def test_transfer_shows_every_model_the_det_nets_adversarials(study):
+    (root,) = (study / "results/attacks").iterdir()  # the tiny config's one dataset
+    det = io.load_tensors(root / "fc_det/seed0/transfer_samples1.pt")
+    for n in (2, 10):
+        hmc = io.load_tensors(root / f"fc_hmc/seed0/transfer_samples{n}.pt")
+        torch.testing.assert_close(hmc["adversarial"], det["adversarial"])
+    assert det["moved"].any()
+    attacks = pd.read_csv(study / "results/tables/attacks.csv").query("attack == 'transfer'")
+    assert len(attacks) == 3 and (attacks["linf_mean"] <= 0.25 + 1e-6).all()
+    # scored against each model: the det net's success differs from HMC's in general, and
+    # the robustness rows carry the transfer's own predictions
+    robustness = pd.read_csv(study / "results/tables/robustness.csv")
+    assert robustness.query("attack == 'transfer'")["inference"].nunique() == 2
+
+
+def test_the_masking_checks_cover_every_model_and_n(study):
+    flags = pd.read_csv(study / "results/tables/masking.csv")
+    assert set(flags["verdict"]) <= {"flagged", "passed", "not applicable"}
+    for (inference, n), rows in flags.groupby(["inference", "n_samples"]):
+        checks = set(zip(rows["check"], rows["attack"], strict=True))
+        expected = {("one_step_beats_iterative", "fgsm"), ("zero_gradient", "fgsm"),
+                    ("zero_gradient", "apgd_dlr"), ("black_box_beats_white_box", "square"),
+                    ("noise_beats_gradient", "noise")}  # fmt: skip
+        if inference == "hmc":  # transfer is black-box for HMC, white-box for its source
+            expected.add(("black_box_beats_white_box", "transfer"))
+        assert expected <= checks, (inference, n)
+    # each success rate is the robustness table's, at that model and n
+    robustness = pd.read_csv(study / "results/tables/robustness.csv").query(
+        "explainer == 'lrp' and metric == 'top10_overlap'"
+    )
+    row = flags.query("check == 'black_box_beats_white_box' and attack == 'square'").iloc[0]
+    hits = robustness.query(
+        "attack == 'square' and inference == @row.inference and n_samples == @row.n_samples"
+    )
+    hits = hits[hits["layer"] == hits["layer"].max()]
+    assert row["value"] == pytest.approx(hits["attack_success"].mean())
 
 
 def test_gradient_x_input_runs_as_an_explainer_beside_lrp(study):
@@ -108,7 +148,8 @@ def test_every_variant_reports_every_claim(study):
     table = pd.read_csv(study / "results/tables/sensitivity.csv")
     # only the listed variant ran, though the catalogue defines two
     assert table["variant"].unique().tolist() == ["reference_like"]
-    assert table["claim"].tolist() == ["C1", "C2", "C2b", "C3", "C4", "C5a", "C5b", "C6"]
+    assert table["claim"].tolist() == ["C1", "C2", "C2m", "C2b", "C3", "C4", "C5a", "C5b",
+                                       "C5m", "C6"]  # fmt: skip
     assert "hmc.protocol=per_batch" in table["changes"].iloc[0]
     assert not (study / "results/sensitivity/paper_text").exists()
     png = study / "results/figures/sensitivity.png"

@@ -31,6 +31,10 @@ def test_attack_summary_on_a_hand_made_attack():
     assert row["zero_gradient_start_fraction"] == 0.5 and row["zero_gradient_last_fraction"] == 1
     assert abs(row["linf_mean"] - 0.175) < 1e-7 and abs(row["l2_mean"] - 0.225) < 1e-7
     assert row["clean_accuracy"] == 1.0 and row["adversarial_accuracy"] == 0.5
+    # point 1: correct, not flipped, flat at the start: stuck; misclassified, it is not
+    assert row["zero_gradient_stuck_fraction"] == 0.5
+    row = attack_summary({"attack": "fgsm"}, x, result, torch.tensor([0, 0]), p_clean, p_adv)
+    assert row["zero_gradient_stuck_fraction"] == 0.0
 
 
 def test_robustness_rows_have_every_point_and_metric_in_long_format():

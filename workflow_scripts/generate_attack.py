@@ -1,4 +1,5 @@
-"""Adversarial examples of the test points against the first n posterior samples."""
+"""Adversarial examples of the test points against the first n posterior samples (for
+transfer: crafted on the source net, input `source`, and only scored against this model)."""
 
 import torch
 
@@ -30,6 +31,9 @@ log.info(
     "%s %s, %d points, %s samples, %s, loss %s",
     w.attack, settings, len(points["labels"]), w.n, p.bayes, p.loss,
 )  # fmt: skip
+if w.attack == "transfer":  # crafted on the source net (attacks.transfer), not on this one
+    settings["source_net"] = Posterior.load(snakemake.input.source, arch, p.hidden, device)
+    log.info("crafting on %s", snakemake.input.source)
 
 generator = torch.Generator().manual_seed(int(w.seed))
 result = run_attack(
@@ -47,4 +51,4 @@ log.info(
     100 * result["zero_gradient_start"].double().mean(),
     100 * result["zero_gradient_last"].double().mean(),
 )  # fmt: skip
-io.save_tensors({**result, "epsilon": float(settings["epsilon"])}, snakemake.output[0])
+io.save_tensors({**result, "epsilon": float(settings["epsilon"])}, snakemake.output.adversarial)

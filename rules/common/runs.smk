@@ -126,6 +126,11 @@ def sweep_outputs():
     return rules.plot_epsilon_sweep.output if sweep_inputs() else []
 
 
+def sweep_table():
+    """The aggregated sweep table with its masking flag, where the run sweeps."""
+    return rules.plot_epsilon_sweep.output.table if sweep_inputs() else []
+
+
 def uncertainty_runs():
     """(dataset, model, seed, n) of every model with more than one draw, at its largest n:
     whose clean output-layer heatmaps have a posterior spread (Bykov et al. 2020)."""

@@ -13,15 +13,46 @@ def canonical(settings):
     return settings
 
 
+def attack_settings(wildcards):
+    """The settings block of attack `wildcards.attack`; for transfer, with the crafting
+    attack's own block (its epsilon dropped: transfer's replaces it) as source_settings.
+    """
+    settings = dict(config["attacks"][wildcards.attack])
+    if wildcards.attack == "transfer":
+        crafting = config["attacks"][settings["crafted_with"]]
+        settings["source_settings"] = {
+            k: v for k, v in crafting.items() if k != "epsilon"
+        }
+    return canonical(settings)
+
+
+def crafting_attack(attack):
+    """The attack whose code runs for `attack`: transfer's crafting attack, else itself."""
+    if attack == "transfer":
+        return config["attacks"]["transfer"]["crafted_with"]
+    return attack
+
+
+def transfer_source(wildcards):
+    """The weights a transfer job crafts on: the source family's net of the same dataset,
+    architecture and seed; nothing for the other attacks."""
+    if wildcards.attack != "transfer":
+        return []
+    arch, _ = split_model_name(wildcards.model)
+    source = config["attacks"]["transfer"]["source"]
+    return PATHS["posterior"].format(**{**wildcards, "model": f"{arch}_{source}"})
+
+
 def shared_attack_setting(key):
-    """attacks.<key> (bayes, loss) for the attacks that read it, "not applicable" for the
-    others, so that changing it reruns only FGSM and PGD (names.SHARED_SETTING_ATTACKS).
-    Without an attack wildcard: of the epsilon sweep's attack.
+    """attacks.<key> (bayes, loss) for the attacks that read it (for transfer: if its
+    crafting attack reads it), "not applicable" for the others, so that changing it reruns
+    only those (names.SHARED_SETTING_ATTACKS). Without an attack wildcard: of the epsilon
+    sweep's attack.
     """
 
     def setting(wildcards):
         attack = getattr(wildcards, "attack", config["attacks"]["sweep"]["attack"])
-        if attack in SHARED_SETTING_ATTACKS:
+        if crafting_attack(attack) in SHARED_SETTING_ATTACKS:
             return config["attacks"][key]
         return "not applicable"
 

@@ -17,6 +17,7 @@ from bayeslrp.metrics import perturbed
 from bayeslrp.noise import noise_attack
 from bayeslrp.posterior import Posterior
 from bayeslrp.square import square_attack
+from bayeslrp.transfer import transfer_attack
 
 BAYES_MODES = ("expected_gradient", "mean_adversarial")
 LOSSES = ("cross_entropy", "logit_margin")
@@ -169,6 +170,8 @@ REGISTRY = {
     "pgd": lambda *args, **settings: gradient_attack(*args, attack="pgd", **settings),
     **apgd.registry_entries(),
     "square": square_attack,
+    # crafted on another net with a registered attack (attack_batch, looked up when called)
+    "transfer": lambda *args, **settings: transfer_attack(*args, craft=attack_batch, **settings),
     "noise": noise_attack,
 }
 

@@ -123,7 +123,10 @@ def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         "output": (frame["layer"] == frame["arch"].map(output_layer)).to_numpy(),
         "middle": (frame["layer"] == frame["arch"].map(middle_layer)).to_numpy(),
         "group": frame.groupby(GROUP_KEYS, sort=True).ngroup().to_numpy(),
-    }
+        # the deterministic reference rows of the matched-strength claims (_with_det)
+        "reference": (frame["reference"].to_numpy(dtype=bool) if "reference" in frame
+                      else np.zeros(len(frame), dtype=bool)),
+    }  # fmt: skip
 
 
 def _take(rows: dict, index: np.ndarray) -> dict:
@@ -279,6 +282,84 @@ def _paired_p_value(rows, frame, s):
     return _wilcoxon_greater(_point_values(rows, rows["explanation_robustness"]))
 
 
+# Strata of softmax robustness for the matched-strength claims: quantiles of the pooled
+# values of a group (Bayesian and deterministic points together), so every stratum holds
+# points of both where their attack strengths overlap.
+MATCHED_STRATA = 5
+
+
+def _with_det(frame, s, bayes_rows: pd.DataFrame) -> pd.DataFrame:
+    """`bayes_rows` (output layer, one k) and, per Bayesian inference, a copy of the det
+    rows of the same datasets, attacks and architectures, marked `reference` and labelled
+    with that inference: each (dataset, attack, arch, inference) group then holds one
+    Bayesian net and its deterministic reference."""
+    det = at_output(frame)
+    det = det[(det["inference"] == "det") & (det["k"] == bayes_rows["k"].iloc[0])] \
+        if len(bayes_rows) else det.iloc[:0]  # fmt: skip
+    keys = ["dataset", "attack", "arch", "seed"]
+    parts = []
+    for inference, rows in bayes_rows.groupby("inference", sort=True):
+        reference = det.merge(rows[keys].drop_duplicates(), on=keys)
+        if len(reference):
+            parts += [rows.assign(reference=False),
+                      reference.assign(inference=inference, reference=True)]  # fmt: skip
+    return pd.concat(parts, ignore_index=True) if parts else bayes_rows.iloc[:0]
+
+
+def _strata(softmax: np.ndarray) -> np.ndarray:
+    """Each value's stratum: MATCHED_STRATA quantile bins of `softmax` (fewer where values
+    tie)."""
+    edges = np.unique(np.quantile(softmax, np.linspace(0, 1, MATCHED_STRATA + 1)))
+    return np.searchsorted(edges[1:-1], softmax, side="right")
+
+
+def _shared_strata(group: dict) -> dict:
+    """The rows of `group` with both LRP and softmax robustness defined, in strata that hold
+    Bayesian and reference rows both, with their stratum in `stratum`."""
+    keep = ~(np.isnan(group["explanation_robustness"]) | np.isnan(group["softmax_robustness"]))
+    group = _take(group, keep)
+    if not len(group["reference"]):
+        return {**group, "stratum": np.zeros(0, dtype=int)}
+    stratum = _strata(group["softmax_robustness"])
+    shared = np.intersect1d(stratum[group["reference"]], stratum[~group["reference"]])
+    keep = np.isin(stratum, shared)
+    return {**_take(group, keep), "stratum": stratum[keep]}
+
+
+def _matched_difference(group: dict) -> float:
+    """Bayesian minus deterministic mean LRP robustness within strata of softmax robustness,
+    weighted by the Bayesian points per stratum: the deterministic net reweighted to the
+    Bayesian net's distribution of attack effect (coarsened exact matching)."""
+    group = _shared_strata(group)
+    total, weight = 0.0, 0
+    for stratum in np.unique(group["stratum"]):
+        inside = group["stratum"] == stratum
+        bayes = group["explanation_robustness"][inside & ~group["reference"]]
+        det = group["explanation_robustness"][inside & group["reference"]]
+        total += len(bayes) * (bayes.mean() - det.mean())
+        weight += len(bayes)
+    return total / weight if weight else float("nan")
+
+
+def _matched_rho_difference(group: dict) -> float:
+    """Spearman(LRP, softmax robustness) of the Bayesian net minus the deterministic net's,
+    both on the strata of softmax robustness they share (the same range of attack effect:
+    a correlation over a narrower range is weaker for that reason alone)."""
+    group = _shared_strata(group)
+    ref = group["reference"]
+    rho = [_spearman(group["explanation_robustness"][side], group["softmax_robustness"][side])
+           for side in (~ref, ref)]  # fmt: skip
+    return rho[0] - rho[1]
+
+
+def _c2m_select(frame, s):
+    return _with_det(frame, s, _c2_select(frame, s))
+
+
+def _c5m_select(frame, s):
+    return _with_det(frame, s, largest_n(_c5_rows(frame, s)))
+
+
 CLAIMS = [
     Claim(
         "C1", "Deterministic LRP robustness is low, even when the attack fails",
@@ -295,6 +376,17 @@ CLAIMS = [
         "Wilcoxon signed-rank, Bayesian > deterministic: one mean paired difference per "
         "point (same dataset, attack, architecture, seed)",
         "no Bayesian nets in the run", _c2_p_value,
+    ),
+    Claim(
+        "C2m", "Bayesian LRP robustness beats the deterministic net's at matched attack "
+        "strength",
+        "Bayesian minus deterministic mean k-LRP robustness at the output layer (largest n), "
+        "within quintiles of softmax robustness (the attack's effect on the prediction) "
+        "pooled over both nets, weighted by the Bayesian points per stratum, within each "
+        "(dataset, attack, architecture, inference) group, averaged over groups",
+        _c2m_select, lambda rows: _per_group(rows, _matched_difference), "c2m_min", "above",
+        "bootstrap", "needs a Bayesian net and the det net of its architecture with "
+        "overlapping softmax robustness",
     ),
     Claim(
         "C2b", "HMC LRP robustness beats the deterministic net trained on the same images",
@@ -339,6 +431,17 @@ CLAIMS = [
         lambda frame, s: _c5_rows(frame, s)[lambda f: f["inference"] == "det"],
         _lrp_softmax_rho, "c5_det_max", "within", "bootstrap",
         "no deterministic nets in the run",
+    ),
+    Claim(
+        "C5m", "Bayesian LRP robustness tracks softmax robustness more closely than the "
+        "deterministic net's, over the same range of attack effect",
+        "Spearman(LRP robustness at k_correlation, softmax robustness) of the Bayesian net "
+        "(largest n) minus the det net's, both on the quintiles of softmax robustness they "
+        "share, within each (dataset, attack, architecture, inference) group, averaged over "
+        "groups",
+        _c5m_select, lambda rows: _per_group(rows, _matched_rho_difference), "c5m_min", "above",
+        "bootstrap", "needs a Bayesian net and the det net of its architecture with "
+        "overlapping softmax robustness",
     ),
     Claim(
         "C6", "Bayesian averaging beats non-Bayesian averaging",

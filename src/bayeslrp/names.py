@@ -54,8 +54,16 @@ FITTED = {
 }
 # Adversarial attacks, and controls: perturbations that do not attack (a reference point
 # for the masking checks, left out of the study's claims).
-ATTACKS = ("fgsm", "pgd", "apgd_ce", "apgd_dlr", "square", "noise")
+ATTACKS = ("fgsm", "pgd", "apgd_ce", "apgd_dlr", "square", "transfer", "noise")
 CONTROL_ATTACKS = ("noise",)
+# Attacks that never take the attacked model's gradient (the black-box side of the masking
+# checks, masking.py): query-based, or crafted on another net.
+BLACK_BOX_ATTACKS = ("square", "transfer")
+# Attacks that take one gradient step (compared with the iterative ones in masking.py).
+ONE_STEP_ATTACKS = ("fgsm",)
+# The families an adversarial can be transferred from (attacks.transfer.source): single
+# networks of the target's architecture.
+TRANSFER_SOURCES = ("det", "twin")
 # The attacks that read the shared settings attacks.bayes and attacks.loss; the others
 # (APGD, Square: the posterior predictive with their own loss; noise) ignore them, so
 # changing those settings reruns these only.

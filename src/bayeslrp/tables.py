@@ -105,8 +105,10 @@ def attack_summary(
     the fraction of inputs the attack's gradient steps never moved from its own starting
     point (with a random start, an input can differ from x and still be unattacked), and
     the fractions with an exactly zero loss gradient at the start and at the last iterate
-    (signs of gradient masking); for a query attack (Square) the mean model queries per
-    point and their cost in forward passes (queries x n draws), NaN for the others.
+    (signs of gradient masking), and of points the attack could not move for that reason
+    (correctly classified, not flipped, zero gradient at the start); for a query attack
+    (Square) the mean model queries per point and their cost in forward passes (queries x
+    n draws), NaN for the others.
     `result` is an artifact of `attacks.run_attack`."""
     x_adv = result["adversarial"]
     queries, passes = math.nan, math.nan
@@ -115,6 +117,10 @@ def attack_summary(
         passes = queries * keys["n_samples"]
     delta = (x_adv - x).flatten(1).double()
     pred_clean, pred_adv = p_clean.argmax(1), p_adv.argmax(1)
+    # Stuck: correctly classified, not flipped, and the attacked loss flat at the start. Not
+    # every zero gradient is masking: APGD's DLR loss is constant (1) wherever the true class
+    # ranks third, on points that are already misclassified.
+    stuck = result["zero_gradient_start"] & (pred_clean == labels) & (pred_clean == pred_adv)
     return {
         **keys,
         "n_points": len(labels),
@@ -124,6 +130,7 @@ def attack_summary(
         "unchanged_fraction": (~result["moved"]).double().mean().item(),
         "zero_gradient_start_fraction": result["zero_gradient_start"].double().mean().item(),
         "zero_gradient_last_fraction": result["zero_gradient_last"].double().mean().item(),
+        "zero_gradient_stuck_fraction": stuck.double().mean().item(),
         "clean_accuracy": (pred_clean == labels).double().mean().item(),
         "adversarial_accuracy": (pred_adv == labels).double().mean().item(),
         "queries_per_point": queries,
