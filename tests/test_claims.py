@@ -208,6 +208,29 @@ def test_breakdown_reports_perturbed_points_separately():
     assert claims.loc["C2", "verdict_perturbed"] == "not supported"
 
 
+def test_breakdown_gives_each_attack_its_own_verdict():
+    # PGD leaves the Bayesian explanations at ~0.95 (as FGSM does); noise is a control
+    table = synthetic_table(seeds=(0,), points=30)
+    pgd = table.assign(attack="pgd")
+    pgd.loc[pgd["inference"] != "det", "explanation_robustness"] = 0.2
+    noise = table.assign(attack="noise")
+    table = pd.concat([table, pgd, noise], ignore_index=True)
+    breakdown = claims_breakdown(table, SETTINGS)
+    assert set(breakdown["attack"]) == {"all", "fgsm", "pgd"}  # the control has none
+    per_attack = breakdown[breakdown["attack"] != "all"]
+    assert set(per_attack["dataset"]) == {"all"} and per_attack["n_samples"].isna().all()
+    c2 = per_attack.query("claim == 'C2' and subset == 'all'").set_index("attack")
+    assert c2.loc["fgsm", "verdict"] == "supported" and c2.loc["pgd", "verdict"] == "not supported"
+    assert c2.loc["pgd", "value"] == 0.2
+    # each attack's row is the claim computed on that attack's rows alone
+    alone = evaluate_claims(table[table["attack"] == "fgsm"], SETTINGS).set_index("claim")
+    assert c2.loc["fgsm", "value"] == alone.loc["C2", "value"]
+    # claims.csv keeps the pooled row
+    pooled = claims_table(breakdown).set_index("claim")
+    assert pooled.loc["C2", "value"] == evaluate_claims(table, SETTINGS).set_index("claim").loc[
+        "C2", "value"]
+
+
 def test_summary_quartiles_and_mean_interval():
     table = synthetic_table(seeds=(0,), points=40)
     summary = robustness_summary(table, n_boot=200)

@@ -588,8 +588,9 @@ def claims_by_n(frame: pd.DataFrame, settings: dict,
 
 def claims_breakdown(robustness: pd.DataFrame, settings: dict,
                      gates: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
-    """Every claim on all datasets together and on each dataset, on all points and on the
-    points the attack actually perturbed (columns `dataset`, `subset`, `n_samples` first;
+    """Every claim on all datasets together and on each dataset, and (datasets pooled) on
+    each attack when there are several, on all points and on the points the attack actually
+    perturbed (columns `dataset`, `attack` ("all" = pooled), `subset`, `n_samples` first;
     `n_samples` is empty for the claims as defined, and set on the extra C5a rows that
     show the correlation at each n). The claims are the study's, about its explainer (LRP)
     and metric (top-k overlap at claims.k and claims.k_correlation): the rows of other
@@ -604,17 +605,27 @@ def claims_breakdown(robustness: pd.DataFrame, settings: dict,
                                                                         subset=subset))
             frames.append(claims_by_n(part, settings, gates).assign(dataset=dataset,
                                                                     subset=subset))
+    # Per attack (datasets pooled): a verdict the pooled claim owes to one attack shows here.
+    attacks = sorted(_attacks_only(robustness)["attack"].unique())
+    for attack in attacks if len(attacks) > 1 else []:
+        rows = robustness[robustness["attack"] == attack]
+        for subset in ("all", "perturbed"):
+            part = rows if subset == "all" else rows[rows["perturbed"]]
+            frames.append(evaluate_claims(part, settings, gates).assign(
+                dataset="all", subset=subset, attack=attack))  # fmt: skip
     table = pd.concat([f for f in frames if len(f)], ignore_index=True)
-    if "n_samples" not in table:
-        table["n_samples"] = np.nan
-    return table[["dataset", "subset", "n_samples", *CLAIM_COLUMNS]]
+    for column, empty in (("n_samples", np.nan), ("attack", "all")):
+        table[column] = table[column].fillna(empty) if column in table else empty
+    return table[["dataset", "attack", "subset", "n_samples", *CLAIM_COLUMNS]]
 
 
 def claims_table(breakdown: pd.DataFrame) -> pd.DataFrame:
     """DESIGN.md's claims.csv: one row per claim, datasets pooled, every point; the
     perturbed-points-only value, interval and verdict beside it."""
-    pooled = breakdown[(breakdown["dataset"] == "all") & breakdown["n_samples"].isna()]
-    main = pooled[pooled["subset"] == "all"].drop(columns=["dataset", "subset", "n_samples"])
+    pooled = breakdown[(breakdown["dataset"] == "all") & (breakdown["attack"] == "all")
+                       & breakdown["n_samples"].isna()]  # fmt: skip
+    main = pooled[pooled["subset"] == "all"].drop(columns=["dataset", "attack", "subset",
+                                                           "n_samples"])  # fmt: skip
     perturbed = pooled[pooled["subset"] == "perturbed"].set_index("claim")
     extra = perturbed[["value", "ci_low", "ci_high", "verdict"]].add_suffix("_perturbed")
     return main.join(extra, on="claim").reset_index(drop=True)

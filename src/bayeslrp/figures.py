@@ -450,12 +450,14 @@ def convergence_figure(points: pd.DataFrame, trace: pd.DataFrame) -> list[ggplot
 
 def claims_figure(breakdown: pd.DataFrame) -> ggplot:
     """Each claim's statistic with its interval, on all points and perturbed points only,
-    per dataset; the dashed line is the verdict threshold."""
+    per dataset and per attack; the dashed line is the verdict threshold."""
     frame = breakdown.dropna(subset=["value"]).copy()
     frame["threshold_value"] = frame["threshold"].str.extract(r"([-0-9.eE]+)$")[0].astype(float)
     frame["panel"] = frame["claim"] + ": " + frame["statement"].str.wrap(38)
     at_n = frame["n_samples"].map(lambda n: "" if pd.isna(n) else f" n={int(n)}")
-    frame["where"] = frame["dataset"] + " / " + frame["subset"] + at_n
+    by_attack = frame["attack"].map(lambda a: "" if a == "all" else f" {a}") \
+        if "attack" in frame else ""  # fmt: skip
+    frame["where"] = frame["dataset"] + by_attack + " / " + frame["subset"] + at_n
     thresholds = frame.drop_duplicates("panel")
     within = thresholds[thresholds["threshold"].str.startswith("within")]
     thresholds = pd.concat([thresholds, within.assign(threshold_value=-within["threshold_value"])])
@@ -466,7 +468,7 @@ def claims_figure(breakdown: pd.DataFrame) -> ggplot:
         + facet_wrap("panel", scales="free_y", ncol=3)
         + scale_color_manual(values=VERDICT_COLOURS)
         + labs(x="datasets / points", y="statistic (bootstrap interval)", color="verdict",
-               title="Claims C1-C5: statistic, interval and verdict")
+               title="Claims: statistic, interval and verdict")
         + theme_bw()
         + theme(figure_size=(11, 7), axis_text_x=element_text(rotation=30, ha="right"),
                 strip_text=element_text(size=7), subplots_adjust={"wspace": 0.3, "hspace": 0.7},
