@@ -288,11 +288,11 @@ def _paired_p_value(rows, frame, s):
 MATCHED_STRATA = 5
 
 
-def _with_det(frame, s, bayes_rows: pd.DataFrame) -> pd.DataFrame:
+def _with_det(frame, bayes_rows: pd.DataFrame) -> pd.DataFrame:
     """`bayes_rows` (output layer, one k) and, per Bayesian inference, a copy of the det
-    rows of the same datasets, attacks and architectures, marked `reference` and labelled
-    with that inference: each (dataset, attack, arch, inference) group then holds one
-    Bayesian net and its deterministic reference."""
+    rows at that k of the same datasets, attacks and architectures, marked `reference` and
+    labelled with that inference: each (dataset, attack, arch, inference) group then holds
+    one Bayesian net and its deterministic reference."""
     det = at_output(frame)
     det = det[(det["inference"] == "det") & (det["k"] == bayes_rows["k"].iloc[0])] \
         if len(bayes_rows) else det.iloc[:0]  # fmt: skip
@@ -353,11 +353,11 @@ def _matched_rho_difference(group: dict) -> float:
 
 
 def _c2m_select(frame, s):
-    return _with_det(frame, s, _c2_select(frame, s))
+    return _with_det(frame, _c2_select(frame, s))
 
 
 def _c5m_select(frame, s):
-    return _with_det(frame, s, largest_n(_c5_rows(frame, s)))
+    return _with_det(frame, largest_n(_c5_rows(frame, s)))
 
 
 CLAIMS = [
@@ -596,26 +596,23 @@ def claims_breakdown(robustness: pd.DataFrame, settings: dict,
     and metric (top-k overlap at claims.k and claims.k_correlation): the rows of other
     explainers and metrics are left out."""
     robustness = topk_rows(study_rows(robustness), [settings["k"], settings["k_correlation"]])
-    frames = []
-    for dataset in ["all", *sorted(robustness["dataset"].unique())]:
-        rows = robustness if dataset == "all" else robustness[robustness["dataset"] == dataset]
-        for subset in ("all", "perturbed"):
-            part = rows if subset == "all" else rows[rows["perturbed"]]
-            frames.append(evaluate_claims(part, settings, gates).assign(dataset=dataset,
-                                                                        subset=subset))
-            frames.append(claims_by_n(part, settings, gates).assign(dataset=dataset,
-                                                                    subset=subset))
+    by_dataset = [(d, "all", robustness[robustness["dataset"] == d])
+                  for d in sorted(robustness["dataset"].unique())]  # fmt: skip
     # Per attack (datasets pooled): a verdict the pooled claim owes to one attack shows here.
     attacks = sorted(_attacks_only(robustness)["attack"].unique())
-    for attack in attacks if len(attacks) > 1 else []:
-        rows = robustness[robustness["attack"] == attack]
+    by_attack = [("all", a, robustness[robustness["attack"] == a]) for a in attacks]
+    frames = []
+    for dataset, attack, rows in [("all", "all", robustness), *by_dataset,
+                                  *(by_attack if len(attacks) > 1 else [])]:  # fmt: skip
         for subset in ("all", "perturbed"):
             part = rows if subset == "all" else rows[rows["perturbed"]]
-            frames.append(evaluate_claims(part, settings, gates).assign(
-                dataset="all", subset=subset, attack=attack))  # fmt: skip
+            where = {"dataset": dataset, "attack": attack, "subset": subset}
+            frames.append(evaluate_claims(part, settings, gates).assign(**where))
+            if attack == "all":  # C5a at every n: for the attacks pooled
+                frames.append(claims_by_n(part, settings, gates).assign(**where))
     table = pd.concat([f for f in frames if len(f)], ignore_index=True)
-    for column, empty in (("n_samples", np.nan), ("attack", "all")):
-        table[column] = table[column].fillna(empty) if column in table else empty
+    if "n_samples" not in table:
+        table["n_samples"] = np.nan
     return table[["dataset", "attack", "subset", "n_samples", *CLAIM_COLUMNS]]
 
 

@@ -455,8 +455,7 @@ def claims_figure(breakdown: pd.DataFrame) -> ggplot:
     frame["threshold_value"] = frame["threshold"].str.extract(r"([-0-9.eE]+)$")[0].astype(float)
     frame["panel"] = frame["claim"] + ": " + frame["statement"].str.wrap(38)
     at_n = frame["n_samples"].map(lambda n: "" if pd.isna(n) else f" n={int(n)}")
-    by_attack = frame["attack"].map(lambda a: "" if a == "all" else f" {a}") \
-        if "attack" in frame else ""  # fmt: skip
+    by_attack = frame["attack"].map(lambda a: "" if a == "all" else f" {a}")
     frame["where"] = frame["dataset"] + by_attack + " / " + frame["subset"] + at_n
     thresholds = frame.drop_duplicates("panel")
     within = thresholds[thresholds["threshold"].str.startswith("within")]
