@@ -6,9 +6,9 @@ rule explain_clean:
     output:
         relevance=PATHS["clean_relevance"],
     log:
-        "logs/explain_clean/{dataset}/{model}/seed{seed}/{explainer}/layer{layer}.log",
+        "logs/explain_clean/{dataset}/{model}/seed{seed}/{explainer}.log",
     benchmark:
-        "benchmarks/explain_clean/{dataset}/{model}/seed{seed}/{explainer}/layer{layer}.tsv"
+        "benchmarks/explain_clean/{dataset}/{model}/seed{seed}/{explainer}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: 1
@@ -18,6 +18,7 @@ rule explain_clean:
     params:
         hidden=hidden,
         n_samples=lambda w: n_samples(w.model),
+        layers=lambda w: explained_layers(w.model),
         explainer=explainer_settings,
         device=config["device"],
     script:
@@ -28,15 +29,15 @@ rule compute_relevance:
     input:
         points=rules.select_test_points.output.points,
         weights=posterior_for,
-        adversarial=rules.generate_attack.output.adversarial,
+        adversarial=attack_inputs,
         clean=rules.explain_clean.output.relevance,
         code=package_modules("explainers", "io", *sample_metric_modules()),
     output:
         relevance=PATHS["relevance"],
     log:
-        "logs/compute_relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}_samples{n}_layer{layer}.log",
+        "logs/compute_relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}.log",
     benchmark:
-        "benchmarks/compute_relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}_samples{n}_layer{layer}.tsv"
+        "benchmarks/compute_relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: 1
@@ -45,6 +46,8 @@ rule compute_relevance:
         runtime=60,
     params:
         hidden=hidden,
+        n_samples=lambda w: n_samples(w.model),
+        layers=lambda w: explained_layers(w.model),
         explainer=explainer_settings,
         sample_metrics=sample_metric_settings,
         device=config["device"],

@@ -24,6 +24,7 @@ rule compute_robustness:
         runtime=10,
     params:
         attack_runs=lambda w: attack_runs(w.model),
+        relevance_runs=lambda w: relevance_runs(w.model),
         runs=lambda w: evaluation_runs(w.model),
         baselines=BASELINES,
         metrics=metric_settings(),

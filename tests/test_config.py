@@ -103,10 +103,6 @@ def test_more_samples_than_hmc_keeps_is_refused(tmp_path):
 @pytest.mark.parametrize(
     ("target", "message"),
     [
-        ("results/relevance/mnist/fc_det/seed0/lrp/fgsm_samples1_layer2.pt",
-         "layer 2 is not a learnable layer of fc"),
-        ("results/relevance/mnist/conv_det/seed0/gradient_x_input/pgd_samples1_layer5.pt",
-         "layer 5 is not a learnable layer of conv"),
         ("results/attacks/mnist/conv_vi/seed0/fgsm_samples500.pt",
          "conv_vi is evaluated with n_samples in [2, 10], not 500"),
         ("results/attacks/mnist/fc_det/seed0/fgsm_samples3.pt",

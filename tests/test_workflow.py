@@ -10,6 +10,7 @@ import torch
 from conftest import ROOT, snakemake
 
 from bayeslrp import build_model
+from bayeslrp.io import relevance_key, section
 from bayeslrp.posterior import Posterior
 from bayeslrp.tables import ROBUSTNESS_COLUMNS
 
@@ -47,11 +48,11 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
                 )
                 delta = (attack["adversarial"] - points["images"]).abs().max()
                 assert attack["epsilon"] == 0.25 and delta <= 0.25 + 1e-6
-                heat = torch.load(
-                    results
-                    / f"relevance/{dataset}/{model}/seed0/lrp/{name}_samples{n}_layer{layer}.pt",
-                    weights_only=True,
-                )
+                heat = section(
+                    torch.load(results / f"relevance/{dataset}/{model}/seed0/lrp/{name}.pt",
+                               weights_only=True),
+                    relevance_key(layer, n),
+                )  # fmt: skip
                 assert heat["clean"].shape == heat["adversarial"].shape == (20, 1, 28, 28)
                 assert heat["clean"].abs().sum() > 0
 

@@ -1,4 +1,8 @@
-"""Heatmaps of the adversarial test points at one layer, beside the clean ones."""
+"""Heatmaps of one attack's adversarial test points at every explained layer and number of
+samples, beside the clean ones (one job per model, explainer and attack: the start-up of
+a job costs more than most of its heatmaps)."""
+
+import time
 
 import torch
 
@@ -15,33 +19,18 @@ set_threads(snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params
 device = resolve_device(p.device)
 arch, _ = split_model_name(w.model)
-layer, n = int(w.layer), int(w.n)
 settings = job_settings(snakemake)
 
-posterior = Posterior.load(snakemake.input.weights, arch, p.hidden, device).take(n)
-x_adv = io.load_tensors(snakemake.input.adversarial)["adversarial"].to(device)
+full = Posterior.load(snakemake.input.weights, arch, p.hidden, device)
+x = io.load_tensors(snakemake.input.points)["images"].to(device)
+clean_heatmaps = io.load_tensors(snakemake.input.clean)
 
-targets = None
-# The class the posterior predicts for the adversarial (explainers.target: ensemble);
-# None = each sample's own class (per_sample).
-if layer == output_layer(arch) and p.explainer["target"] == "ensemble":
-    targets = {n: posterior.predict_proba(x_adv).argmax(1)}
-adversarial = bayesian_heatmaps(w.explainer, posterior, x_adv, layer, [n], targets, **settings)
-adversarial = adversarial[n].cpu()
-clean = io.load_tensors(snakemake.input.clean)[f"samples{n}"]
-for name, heat in (("clean", clean), ("adversarial", adversarial)):
-    if not torch.isfinite(heat).all():
-        raise FloatingPointError(f"{name} {w.explainer} heatmaps of {w.model} n={n} layer "
-                                 f"{layer} hold NaN/inf")  # fmt: skip
-log.info("%s adversarial heatmaps at layer %d over %d samples, %d points", w.explainer, layer,
-         n, len(x_adv))  # fmt: skip
-result = {"clean": clean, "adversarial": adversarial}
 
-if p.sample_metrics:  # metrics.bayes_robustness: mean_of_robustness
-    x = io.load_tensors(snakemake.input.points)["images"].to(device)
+def sample_scores(posterior, n, layer, x_adv, targets):
+    """metrics.bayes_robustness: mean_of_robustness, each sample's heatmaps scored alone."""
     clean_target = adv_target = None
     if targets is not None:
-        clean_target, adv_target = posterior.predict_proba(x).argmax(1), targets[n]
+        clean_target, adv_target = posterior.predict_proba(x).argmax(1), targets
 
     def pairs():
         for start, part in posterior.chunks(settings["chunk"]):
@@ -52,6 +41,36 @@ if p.sample_metrics:  # metrics.bayes_robustness: mean_of_robustness
             )  # fmt: skip
             log.info("scored samples %d-%d of %d one by one", start, start + len(part), n)
 
-    for label, values in mean_over_samples(pairs(), p.sample_metrics).items():
-        result[SAMPLE_PREFIX + label] = values.float()
+    scores = mean_over_samples(pairs(), p.sample_metrics)
+    return {SAMPLE_PREFIX + label: values.float() for label, values in scores.items()}
+
+
+result = {}
+for n, adversarial_path in zip(p.n_samples, snakemake.input.adversarial, strict=True):
+    posterior = full.take(n)
+    x_adv = io.load_tensors(adversarial_path)["adversarial"].to(device)
+    for layer in p.layers:
+        start = time.perf_counter()
+        key = io.relevance_key(layer, n)
+        targets = None
+        # The class the posterior predicts for the adversarial (explainers.target:
+        # ensemble); None = each sample's own class (per_sample).
+        if layer == output_layer(arch) and p.explainer["target"] == "ensemble":
+            targets = posterior.predict_proba(x_adv).argmax(1)
+        adversarial = bayesian_heatmaps(w.explainer, posterior, x_adv, layer, [n],
+                                        None if targets is None else {n: targets},
+                                        **settings)[n].cpu()  # fmt: skip
+        clean = clean_heatmaps[key]
+        for name, heat in (("clean", clean), ("adversarial", adversarial)):
+            if not torch.isfinite(heat).all():
+                raise FloatingPointError(f"{name} {w.explainer} heatmaps of {w.model} n={n} "
+                                         f"layer {layer} hold NaN/inf")  # fmt: skip
+        result[f"{key}/clean"], result[f"{key}/adversarial"] = clean, adversarial
+        if p.sample_metrics:
+            for label, values in sample_scores(posterior, n, layer, x_adv, targets).items():
+                result[f"{key}/{label}"] = values
+        seconds = time.perf_counter() - start
+        log.info("%s %s heatmaps at layer %d over %d samples, %d points: %.1f s "
+                 "(%.0f heatmaps/s)", w.explainer, w.attack, layer, n, len(x_adv), seconds,
+                 n * len(x_adv) / seconds)  # fmt: skip
 io.save_tensors(result, snakemake.output.relevance)

@@ -35,17 +35,21 @@ for run, attack_path, evaluation_path, row_path in zip(
                             attack["moved"])
         )  # fmt: skip
 
+relevance = {(run["explainer"], run["attack"]): io.load_tensors(path)
+             for run, path in zip(p.relevance_runs, inp.relevance, strict=True)}  # fmt: skip
 frames = []
-for run, relevance_path in zip(p.runs, inp.relevance, strict=True):
+for run in p.runs:
     keys, moved, evaluation = evaluations[run["attack"], run["n"]]
-    heat = io.load_tensors(relevance_path)
+    key = io.relevance_key(run["layer"], run["n"])
+    heat = io.section(relevance[run["explainer"], run["attack"]], key)
     scores = score(p.metrics, heat["clean"], heat["adversarial"])
     # metrics.bayes_robustness: mean_of_robustness (scored sample by sample with the heatmaps)
     sample_means = {key.removeprefix(SAMPLE_PREFIX): values for key, values in heat.items()
                     if key.startswith(SAMPLE_PREFIX)}  # fmt: skip
     if sample_means and sample_means.keys() != scores.keys():
-        raise ValueError(f"{relevance_path} holds sample means of {sorted(sample_means)}, not of "
-                         f"the metrics' labels {sorted(scores)}; rerun its rule")  # fmt: skip
+        raise ValueError(f"{run['explainer']}/{run['attack']}.pt {key} holds sample means of "
+                         f"{sorted(sample_means)}, not of the metrics' labels {sorted(scores)}; "
+                         f"rerun its rule")  # fmt: skip
     scores = sample_means or scores
     frames.append(
         robustness_rows({**keys, "explainer": run["explainer"], "layer": run["layer"]}, labels,

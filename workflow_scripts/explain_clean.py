@@ -1,5 +1,8 @@
-"""Heatmaps of the clean test points at one layer, for every number of samples at once, and
-their per-pixel posterior standard deviation over the largest number of samples."""
+"""Heatmaps of the clean test points at every explained layer, for every number of samples
+at once, and their per-pixel posterior standard deviation over the largest number of
+samples."""
+
+import time
 
 from bayeslrp import io
 from bayeslrp.explainers import bayesian_heatmap_moments, job_settings
@@ -13,22 +16,29 @@ set_threads(snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params
 device = resolve_device(p.device)
 arch, _ = split_model_name(w.model)
-layer, ns = int(w.layer), p.n_samples
+ns = p.n_samples
 
 posterior = Posterior.load(snakemake.input.weights, arch, p.hidden, device).take(max(ns))
 x = io.load_tensors(snakemake.input.points)["images"].to(device)
-
-# At the output layer every sample explains the class of the posterior's mean softmax
-# (explainers.target: ensemble); with per_sample, targets stay None: each sample's own class.
-targets = None
-if layer == output_layer(arch) and p.explainer["target"] == "ensemble":
-    probabilities = posterior.predict_proba_prefixes(x, ns)
-    targets = {n: proba.argmax(1) for n, proba in probabilities.items()}
 settings = job_settings(snakemake)
-heatmaps, spread = bayesian_heatmap_moments(
-    w.explainer, posterior, x, layer, ns, targets, **settings
-)
-log.info("%s clean heatmaps at layer %d for n in %s, %d points", w.explainer, layer, ns, len(x))
-tensors = {f"samples{n}": heat.cpu() for n, heat in heatmaps.items()}
-tensors[f"std_samples{max(ns)}"] = spread.cpu()  # Bykov et al.'s heatmap uncertainty
+
+tensors = {}
+for layer in p.layers:
+    start = time.perf_counter()
+    # At the output layer every sample explains the class of the posterior's mean softmax
+    # (explainers.target: ensemble); with per_sample, targets stay None: each sample's own
+    # class.
+    targets = None
+    if layer == output_layer(arch) and p.explainer["target"] == "ensemble":
+        probabilities = posterior.predict_proba_prefixes(x, ns)
+        targets = {n: proba.argmax(1) for n, proba in probabilities.items()}
+    heatmaps, spread = bayesian_heatmap_moments(
+        w.explainer, posterior, x, layer, ns, targets, **settings
+    )
+    tensors |= {io.relevance_key(layer, n): heat.cpu() for n, heat in heatmaps.items()}
+    # Bykov et al.'s heatmap uncertainty
+    tensors[f"layer{layer}/std_samples{max(ns)}"] = spread.cpu()
+    seconds = time.perf_counter() - start
+    log.info("%s clean heatmaps at layer %d for n in %s, %d points: %.1f s (%.0f heatmaps/s)",
+             w.explainer, layer, ns, len(x), seconds, max(ns) * len(x) / seconds)  # fmt: skip
 io.save_tensors(tensors, snakemake.output[0])

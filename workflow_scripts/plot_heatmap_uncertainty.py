@@ -7,6 +7,7 @@ from bayeslrp import io
 from bayeslrp.figures import heatmap_uncertainty, save
 from bayeslrp.heatmap_uncertainty import point_table, summary
 from bayeslrp.io import atomic_path
+from bayeslrp.models import output_layer, split_model_name
 from bayeslrp.runtime import configure_logging, job
 
 snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
@@ -16,8 +17,9 @@ KEYS = ["dataset", "model", "seed", "n"]
 
 frames, examples, shown = [], [], set()
 for run, relevance, points in zip(p.runs, inp.relevance, inp.points, strict=True):
-    heat = io.load_tensors(relevance)
-    mean, std = heat[f"samples{run['n']}"], heat[f"std_samples{run['n']}"]
+    heat, layer = io.load_tensors(relevance), output_layer(split_model_name(run["model"])[0])
+    mean = heat[io.relevance_key(layer, run["n"])]
+    std = heat[f"layer{layer}/std_samples{run['n']}"]
     table = point_table(mean, std, p.k, p.topk_mode)
     frames.append(table.assign(**run))
     # The figure: the first seed of each (dataset, model), its test point 0.

@@ -38,7 +38,8 @@ def columns(run):
 
 
 def heatmaps(run, point):
-    heat = io.load_tensors(run["relevance_path"])
+    heat = io.section(io.load_tensors(run["relevance_path"]),
+                      io.relevance_key(run["layer"], run["n"]))
     return heat["clean"][point, 0].numpy(), heat["adversarial"][point, 0].numpy()
 
 

@@ -6,6 +6,6 @@ PATHS = {
     "attacks": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}.pt",
     "evaluation": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}_evaluation.pt",
     "evaluation_row": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}_evaluation.json",
-    "clean_relevance": "results/relevance/{dataset}/{model}/seed{seed}/{explainer}/clean_layer{layer}.pt",
-    "relevance": "results/relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}_samples{n}_layer{layer}.pt",
+    "clean_relevance": "results/relevance/{dataset}/{model}/seed{seed}/{explainer}/clean.pt",
+    "relevance": "results/relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}.pt",
 }

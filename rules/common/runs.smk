@@ -41,12 +41,22 @@ def attack_runs(model):
     ]
 
 
-def evaluation_runs(model):
-    """(explainer, attack, n, layer) of every relevance artifact of one model."""
+def relevance_runs(model):
+    """(explainer, attack) of every relevance artifact of one model: each holds every n
+    and explained layer."""
     return [
-        dict(explainer=e, **run, layer=layer)
+        dict(explainer=e, attack=a)
         for e in config["explainers"]["names"]
-        for run in attack_runs(model)
+        for a in config["attacks"]["names"]
+    ]
+
+
+def evaluation_runs(model):
+    """(explainer, attack, n, layer) of every set of heatmaps of one model."""
+    return [
+        dict(**run, n=n, layer=layer)
+        for run in relevance_runs(model)
+        for n in n_samples(model)
         for layer in explained_layers(model)
     ]
 
@@ -56,10 +66,10 @@ def run_outputs(pattern):
 
 
 def evaluation_inputs(kind):
-    """Relevance artifacts of one model in the order of `evaluation_runs`, or attack
+    """Relevance artifacts of one model in the order of `relevance_runs`, or attack
     artifacts (attacks, evaluation, evaluation_row) in the order of `attack_runs`."""
     pattern = PATHS[kind]
-    runs = evaluation_runs if kind == "relevance" else attack_runs
+    runs = relevance_runs if kind == "relevance" else attack_runs
 
     def inputs(w):
         return [pattern.format(**w, **run) for run in runs(w.model)]
@@ -67,11 +77,18 @@ def evaluation_inputs(kind):
     return inputs
 
 
-def posterior_for(wildcards):
-    """The model's weights, after checking the job's n and layer wildcards against it.
+def attack_inputs(wildcards):
+    """The adversarials of one model and attack at every n, in n_samples order."""
+    return [
+        PATHS["attacks"].format(**wildcards, n=n) for n in n_samples(wildcards.model)
+    ]
 
-    A hand-typed target such as `..._samples500_layer2.pt` fails here, while the DAG is
-    built, with a message naming the problem, instead of deep inside a job.
+
+def posterior_for(wildcards):
+    """The model's weights, after checking the job's n wildcard against it.
+
+    A hand-typed target such as `..._samples500.pt` fails here, while the DAG is built,
+    with a message naming the problem, instead of deep inside a job.
     """
     if "n" in wildcards.keys() and int(wildcards.n) not in n_samples(wildcards.model):
         raise ValueError(
@@ -79,13 +96,6 @@ def posterior_for(wildcards):
             f"not {wildcards.n}; add {wildcards.n} to n_samples in the config "
             f"(deterministic nets have n = 1)"
         )
-    if "layer" in wildcards.keys():
-        arch, _ = split_model_name(wildcards.model)
-        if int(wildcards.layer) not in LEARNABLE_LAYERS[arch]:
-            raise ValueError(
-                f"layer {wildcards.layer} is not a learnable layer of {arch}; "
-                f"choose one of {LEARNABLE_LAYERS[arch]}"
-            )
     return PATHS["posterior"].format(**wildcards)
 
 

@@ -76,3 +76,19 @@ def save_csv(frame: pd.DataFrame, path) -> None:
 
 def save_bytes(data: bytes, path) -> None:
     _write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def relevance_key(layer: int, n: int) -> str:
+    """The key of one (layer, n) run in a relevance artifact, which holds every layer and
+    number of samples of one model, explainer and attack (one job, not one per run)."""
+    return f"layer{layer}/samples{n}"
+
+
+def section(tensors: dict, key: str) -> dict:
+    """The entries `key/<name>` of a multi-run artifact, as `<name>`."""
+    prefix = key + "/"
+    found = {k.removeprefix(prefix): v for k, v in tensors.items() if k.startswith(prefix)}
+    if not found:
+        raise KeyError(f"no entries under {key!r}; the artifact holds {sorted(tensors)[:6]}..., "
+                       f"written by an older version of its rule: rerun it")  # fmt: skip
+    return found
