@@ -28,9 +28,12 @@ data:
 	    dataset-fashion-mnist; \
 	fi
 
+# Local runs skip SLURM's `scontrol` (see profiles/default/bin/scontrol).
+LOCAL := PATH="$(CURDIR)/profiles/default/bin:$$PATH"
+
 run: setup
-	$(SNAKEMAKE) --profile profiles/default --configfile $(CONFIG)
-	$(SNAKEMAKE) --profile profiles/default --configfile $(CONFIG) --report results/report.html
+	$(LOCAL) $(SNAKEMAKE) --profile profiles/default --configfile $(CONFIG)
+	$(LOCAL) $(SNAKEMAKE) --profile profiles/default --configfile $(CONFIG) --report results/report.html
 	@echo "Report: $(CURDIR)/results/report.html"
 
 test: setup

@@ -9,7 +9,7 @@ rule generate_attack:
     log:
         "logs/generate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.log",
     benchmark:
-        "benchmarks/generate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.tsv"
+        "results/benchmarks/generate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: 1
@@ -39,7 +39,7 @@ rule evaluate_attack:
     log:
         "logs/evaluate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.log",
     benchmark:
-        "benchmarks/evaluate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.tsv"
+        "results/benchmarks/evaluate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: 1
@@ -63,7 +63,7 @@ rule sweep_epsilon:
     log:
         "logs/sweep_epsilon/{dataset}/{model}/seed{seed}.log",
     benchmark:
-        "benchmarks/sweep_epsilon/{dataset}/{model}/seed{seed}.tsv"
+        "results/benchmarks/sweep_epsilon/{dataset}/{model}/seed{seed}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: 1

@@ -8,7 +8,7 @@ rule download_dataset:
     log:
         "logs/download_dataset/{dataset}.log",
     benchmark:
-        "benchmarks/download_dataset/{dataset}.tsv"
+        "results/benchmarks/download_dataset/{dataset}.tsv"
     conda:
         "../envs/data.yaml"
     threads: 1
@@ -34,6 +34,8 @@ rule select_test_points:
         points=PATHS["points"],
     log:
         "logs/select_test_points/{dataset}.log",
+    benchmark:
+        "results/benchmarks/select_test_points/{dataset}.tsv"
     conda:
         "../envs/data.yaml"
     threads: 1

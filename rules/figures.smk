@@ -29,6 +29,8 @@ rule plot_heatmaps:
         ),
     log:
         "logs/plot_heatmaps/plot_heatmaps.log",
+    benchmark:
+        "results/benchmarks/plot_heatmaps/plot_heatmaps.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -68,6 +70,8 @@ rule plot_model_robustness:
         ),
     log:
         "logs/plot_model_robustness/{dataset}_{model}.log",
+    benchmark:
+        "results/benchmarks/plot_model_robustness/{dataset}_{model}.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -105,6 +109,8 @@ rule plot_diagnostics:
         ),
     log:
         "logs/plot_diagnostics/plot_diagnostics.log",
+    benchmark:
+        "results/benchmarks/plot_diagnostics/plot_diagnostics.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -134,6 +140,8 @@ rule plot_convergence:
         pdf=multiext("results/figures/", "hmc_rhat.pdf", "hmc_traces.pdf"),
     log:
         "logs/plot_convergence/plot_convergence.log",
+    benchmark:
+        "results/benchmarks/plot_convergence/plot_convergence.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -165,6 +173,8 @@ rule plot_heatmap_uncertainty:
         pdf="results/figures/heatmap_uncertainty.pdf",
     log:
         "logs/plot_heatmap_uncertainty/plot_heatmap_uncertainty.log",
+    benchmark:
+        "results/benchmarks/plot_heatmap_uncertainty/plot_heatmap_uncertainty.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -197,6 +207,8 @@ rule plot_epsilon_sweep:
         pdf="results/figures/epsilon_sweep.pdf",
     log:
         "logs/plot_epsilon_sweep/plot_epsilon_sweep.log",
+    benchmark:
+        "results/benchmarks/plot_epsilon_sweep/plot_epsilon_sweep.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -222,6 +234,8 @@ rule plot_claims:
         pdf="results/figures/claims.pdf",
     log:
         "logs/plot_claims/plot_claims.log",
+    benchmark:
+        "results/benchmarks/plot_claims/plot_claims.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1

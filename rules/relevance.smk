@@ -8,7 +8,7 @@ rule explain_clean:
     log:
         "logs/explain_clean/{dataset}/{model}/seed{seed}/{explainer}.log",
     benchmark:
-        "benchmarks/explain_clean/{dataset}/{model}/seed{seed}/{explainer}.tsv"
+        "results/benchmarks/explain_clean/{dataset}/{model}/seed{seed}/{explainer}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: 1
@@ -37,7 +37,7 @@ rule compute_relevance:
     log:
         "logs/compute_relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}.log",
     benchmark:
-        "benchmarks/compute_relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}.tsv"
+        "results/benchmarks/compute_relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: 1

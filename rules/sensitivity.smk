@@ -25,7 +25,7 @@ rule run_variant:
     log:
         "logs/run_variant/{variant}.log",
     benchmark:
-        "benchmarks/run_variant/{variant}.tsv"
+        "results/benchmarks/run_variant/{variant}.tsv"
     conda:
         "../envs/results.yaml"
     threads: workflow.cores
@@ -58,6 +58,8 @@ rule build_sensitivity:
         pdf="results/figures/sensitivity.pdf",
     log:
         "logs/build_sensitivity/build_sensitivity.log",
+    benchmark:
+        "results/benchmarks/build_sensitivity/build_sensitivity.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1

@@ -16,6 +16,8 @@ rule compute_robustness:
         baselines="results/robustness/{dataset}/{model}/seed{seed}_baselines.csv",
     log:
         "logs/compute_robustness/{dataset}/{model}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/compute_robustness/{dataset}/{model}/seed{seed}.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -82,6 +84,8 @@ rule build_tables:
         ),
     log:
         "logs/build_tables/build_tables.log",
+    benchmark:
+        "results/benchmarks/build_tables/build_tables.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -108,6 +112,8 @@ rule describe_settings:
         ),
     log:
         "logs/describe_settings/describe_settings.log",
+    benchmark:
+        "results/benchmarks/describe_settings/describe_settings.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -132,6 +138,8 @@ rule summarise_robustness:
         ),
     log:
         "logs/summarise_robustness/summarise_robustness.log",
+    benchmark:
+        "results/benchmarks/summarise_robustness/summarise_robustness.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -176,6 +184,8 @@ rule evaluate_claims:
         ),
     log:
         "logs/evaluate_claims/evaluate_claims.log",
+    benchmark:
+        "results/benchmarks/evaluate_claims/evaluate_claims.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -202,6 +212,8 @@ rule flag_masking:
         ),
     log:
         "logs/flag_masking/flag_masking.log",
+    benchmark:
+        "results/benchmarks/flag_masking/flag_masking.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -230,6 +242,8 @@ rule write_summary:
         summary="results/report/summary.rst",
     log:
         "logs/write_summary/write_summary.log",
+    benchmark:
+        "results/benchmarks/write_summary/write_summary.tsv"
     conda:
         "../envs/results.yaml"
     threads: 1

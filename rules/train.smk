@@ -11,7 +11,7 @@ rule fit_posterior:
     log:
         "logs/fit_posterior/{dataset}/{arch}_{inference}/seed{seed}.log",
     benchmark:
-        "benchmarks/fit_posterior/{dataset}/{arch}_{inference}/seed{seed}.tsv"
+        "results/benchmarks/fit_posterior/{dataset}/{arch}_{inference}/seed{seed}.tsv"
     wildcard_constraints:
         inference=alternatives(FITTED),
     conda:
@@ -40,7 +40,7 @@ rule fit_vi:
     log:
         "logs/fit_vi/{dataset}/{arch}_vi/seed{seed}.log",
     benchmark:
-        "benchmarks/fit_vi/{dataset}/{arch}_vi/seed{seed}.tsv"
+        "results/benchmarks/fit_vi/{dataset}/{arch}_vi/seed{seed}.tsv"
     conda:
         "../envs/train.yaml"
     threads: 2
@@ -70,6 +70,8 @@ rule sample_vi_posterior:
         weights="results/posterior/{dataset}/{arch}_vi/seed{seed}/weights.pt",
     log:
         "logs/sample_vi_posterior/{dataset}/{arch}_vi/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/sample_vi_posterior/{dataset}/{arch}_vi/seed{seed}.tsv"
     conda:
         "../envs/train.yaml"
     threads: 1
@@ -93,7 +95,7 @@ rule run_hmc_chain:
     log:
         "logs/run_hmc_chain/{dataset}/{arch}_hmc/seed{seed}/chain{chain}.log",
     benchmark:
-        "benchmarks/run_hmc_chain/{dataset}/{arch}_hmc/seed{seed}/chain{chain}.tsv"
+        "results/benchmarks/run_hmc_chain/{dataset}/{arch}_hmc/seed{seed}/chain{chain}.tsv"
     conda:
         "../envs/train.yaml"
     threads: 1
@@ -118,6 +120,8 @@ rule merge_hmc_chains:
         summary="results/posterior/{dataset}/{arch}_hmc/seed{seed}/fit_summary.json",
     log:
         "logs/merge_hmc_chains/{dataset}/{arch}_hmc/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/merge_hmc_chains/{dataset}/{arch}_hmc/seed{seed}.tsv"
     conda:
         "../envs/train.yaml"
     threads: 1
@@ -143,6 +147,8 @@ rule judge_hmc_convergence:
         trace="results/posterior/{dataset}/{arch}_hmc/seed{seed}/trace.csv",
     log:
         "logs/judge_hmc_convergence/{dataset}/{arch}_hmc/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/judge_hmc_convergence/{dataset}/{arch}_hmc/seed{seed}.tsv"
     conda:
         "../envs/train.yaml"
     threads: 1
@@ -165,6 +171,8 @@ rule evaluate_accuracy:
         accuracy="results/accuracy/{dataset}/{model}/seed{seed}.csv",
     log:
         "logs/evaluate_accuracy/{dataset}/{model}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/evaluate_accuracy/{dataset}/{model}/seed{seed}.tsv"
     conda:
         "../envs/train.yaml"
     threads: 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,10 +18,8 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 # The SLURM executor plugin runs `scontrol show config` whenever snakemake starts (to word
 # its help text); with SLURM's tools installed but no controller answering (after the
 # cluster test stops its own) that waits 10 s per call. Local runs put a `scontrol` that
-# fails at once first on the PATH; the plugin then treats the setting as unknown.
-NO_SCONTROL = Path(tempfile.mkdtemp(prefix="no-scontrol-"))
-(NO_SCONTROL / "scontrol").write_text("#!/bin/sh\nexit 1\n")
-(NO_SCONTROL / "scontrol").chmod(0o755)
+# fails at once first on the PATH, as `make run` does.
+NO_SCONTROL = ROOT / "profiles" / "default" / "bin"
 
 
 def snakemake(
