@@ -17,7 +17,6 @@ library's `perturb(best_loss=True)`, written out here to record each restart's s
 from __future__ import annotations
 
 import torch
-import torchattacks
 
 from bayeslrp.metrics import perturbed
 from bayeslrp.posterior import Posterior
@@ -56,6 +55,10 @@ def apgd_attack(
     if steps < 1 or restarts < 1:
         raise ValueError(f"APGD needs steps >= 1 and restarts >= 1, got {steps} and {restarts}")
     model = PredictiveLogits(posterior, chunk)
+    # Imported here: torchattacks pulls in scipy.stats (~1.2 s), which every job that
+    # imports the attack registry but runs no library attack would pay at start-up.
+    import torchattacks
+
     attack = torchattacks.APGD(model, norm="Linf", eps=epsilon, steps=steps,
                                n_restarts=restarts, loss=loss)  # fmt: skip
     criterion = (torch.nn.CrossEntropyLoss(reduction="none") if loss == "ce"

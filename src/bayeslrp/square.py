@@ -15,7 +15,6 @@ explanations are scored at the point the attack reached, as for the other attack
 from __future__ import annotations
 
 import torch
-import torchattacks
 
 from bayeslrp.metrics import perturbed
 from bayeslrp.posterior import Posterior
@@ -46,6 +45,10 @@ def square_attack(
     if queries < 1:
         raise ValueError(f"attacks.square.queries must be >= 1, got {queries}")
     model = PredictiveLogits(posterior, chunk)
+    # Imported here: torchattacks pulls in scipy.stats (~1.2 s), which every job that
+    # imports the attack registry but runs no library attack would pay at start-up.
+    import torchattacks
+
     attack = torchattacks.Square(model, norm="Linf", eps=epsilon, n_queries=queries,
                                  p_init=p_init, loss="margin")  # fmt: skip
     attack.init_hyperparam(x)
