@@ -1,15 +1,15 @@
 rule generate_attack:
     input:
         points=rules.select_test_points.output.points,
-        weights=posterior_for,
+        weights=PATHS["posterior"],
         source=transfer_source,
         code=package_modules("attacks", "models", "posterior", "io", "runtime"),
     output:
         adversarial=PATHS["attacks"],
     log:
-        "logs/generate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.log",
+        "logs/generate_attack/{dataset}/{model}/seed{seed}/{attack}.log",
     benchmark:
-        "results/benchmarks/generate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.tsv"
+        "results/benchmarks/generate_attack/{dataset}/{model}/seed{seed}/{attack}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: 1
@@ -18,6 +18,7 @@ rule generate_attack:
         runtime=60,
     params:
         hidden=hidden,
+        n_samples=lambda w: n_samples(w.model),
         # Only this attack's settings, so changing PGD's steps reruns PGD jobs alone.
         settings=attack_settings,
         bayes=shared_attack_setting("bayes"),
@@ -30,16 +31,16 @@ rule generate_attack:
 rule evaluate_attack:
     input:
         points=rules.select_test_points.output.points,
-        weights=posterior_for,
+        weights=PATHS["posterior"],
         attack=rules.generate_attack.output.adversarial,
         code=package_modules("baselines", "diagnostics", "tables", "posterior", "io"),
     output:
         evaluation=PATHS["evaluation"],
         row=PATHS["evaluation_row"],
     log:
-        "logs/evaluate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.log",
+        "logs/evaluate_attack/{dataset}/{model}/seed{seed}/{attack}.log",
     benchmark:
-        "results/benchmarks/evaluate_attack/{dataset}/{model}/seed{seed}/{attack}_samples{n}.tsv"
+        "results/benchmarks/evaluate_attack/{dataset}/{model}/seed{seed}/{attack}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: 1
@@ -48,6 +49,7 @@ rule evaluate_attack:
         runtime=30,
     params:
         hidden=hidden,
+        n_samples=lambda w: n_samples(w.model),
         loss=config["attacks"]["loss"],
     script:
         "../workflow_scripts/evaluate_attack.py"
@@ -56,7 +58,7 @@ rule evaluate_attack:
 rule sweep_epsilon:
     input:
         points=rules.select_test_points.output.points,
-        weights=posterior_for,
+        weights=PATHS["posterior"],
         code=package_modules("epsilon_sweep", "models", "posterior", "io"),
     output:
         table="results/attacks/{dataset}/{model}/seed{seed}/epsilon_sweep.csv",

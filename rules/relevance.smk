@@ -1,7 +1,7 @@
 rule explain_clean:
     input:
         points=rules.select_test_points.output.points,
-        weights=posterior_for,
+        weights=PATHS["posterior"],
         code=package_modules("explainers", "io"),
     output:
         relevance=PATHS["clean_relevance"],
@@ -28,8 +28,8 @@ rule explain_clean:
 rule compute_relevance:
     input:
         points=rules.select_test_points.output.points,
-        weights=posterior_for,
-        adversarial=attack_inputs,
+        weights=PATHS["posterior"],
+        adversarial=rules.generate_attack.output.adversarial,
         clean=rules.explain_clean.output.relevance,
         code=package_modules("explainers", "io", *sample_metric_modules()),
     output:

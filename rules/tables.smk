@@ -25,6 +25,7 @@ rule compute_robustness:
         mem_mb=3000,
         runtime=10,
     params:
+        attacks=config["attacks"]["names"],
         attack_runs=lambda w: attack_runs(w.model),
         relevance_runs=lambda w: relevance_runs(w.model),
         runs=lambda w: evaluation_runs(w.model),

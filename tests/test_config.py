@@ -103,13 +103,9 @@ def test_more_samples_than_hmc_keeps_is_refused(tmp_path):
 @pytest.mark.parametrize(
     ("target", "message"),
     [
-        ("results/attacks/mnist/conv_vi/seed0/fgsm_samples500.pt",
-         "conv_vi is evaluated with n_samples in [2, 10], not 500"),
-        ("results/attacks/mnist/fc_det/seed0/fgsm_samples3.pt",
-         "fc_det is evaluated with n_samples in [1], not 3"),
-        ("results/attacks/cifar10/fc_det/seed0/fgsm_samples1.pt",
+        ("results/attacks/cifar10/fc_det/seed0/fgsm.pt",
          "No rule to produce results/attacks/cifar10"),
-        ("results/attacks/mnist/fc_det/seed0/deepfool_samples1.pt",
+        ("results/attacks/mnist/fc_det/seed0/deepfool.pt",
          "No rule to produce results/attacks/mnist/fc_det/seed0/deepfool"),
     ],
 )  # fmt: skip

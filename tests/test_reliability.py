@@ -58,7 +58,7 @@ def test_same_config_and_seed_give_byte_identical_tables(tmp_path, tiny_config, 
 @pytest.mark.parametrize(
     "kill_when",
     [
-        "results/attacks/fashion_mnist/fc_hmc/seed0/fgsm_samples2.pt",
+        "results/attacks/fashion_mnist/fc_hmc/seed0/fgsm.pt",
         "results/robustness/fashion_mnist/fc_det/seed0.csv",
     ],
 )

@@ -85,9 +85,9 @@ def test_apgd_and_square_run_through_the_workflow_with_their_costs(study):
 
 def test_transfer_shows_every_model_the_det_nets_adversarials(study):
     (root,) = (study / "results/attacks").iterdir()  # the tiny config's one dataset
-    det = io.load_tensors(root / "fc_det/seed0/transfer_samples1.pt")
+    det = io.section(io.load_tensors(root / "fc_det/seed0/transfer.pt"), io.samples_key(1))
     for n in (2, 10):
-        hmc = io.load_tensors(root / f"fc_hmc/seed0/transfer_samples{n}.pt")
+        hmc = io.section(io.load_tensors(root / "fc_hmc/seed0/transfer.pt"), io.samples_key(n))
         torch.testing.assert_close(hmc["adversarial"], det["adversarial"])
     assert det["moved"].any()
     attacks = pd.read_csv(study / "results/tables/attacks.csv").query("attack == 'transfer'")

@@ -10,7 +10,7 @@ import torch
 from conftest import ROOT, snakemake
 
 from bayeslrp import build_model
-from bayeslrp.io import relevance_key, section
+from bayeslrp.io import relevance_key, samples_key, section
 from bayeslrp.posterior import Posterior
 from bayeslrp.tables import ROBUSTNESS_COLUMNS
 
@@ -42,10 +42,11 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
             net.load_state_dict(posterior.sample(len(posterior) - 1))
             assert net(points["images"]).shape == (20, 10)
             for n, name, layer in itertools.product(N_SAMPLES[model], ["fgsm", "pgd"], layers):
-                attack = torch.load(
-                    results / f"attacks/{dataset}/{model}/seed0/{name}_samples{n}.pt",
-                    weights_only=True,
-                )
+                attack = section(
+                    torch.load(results / f"attacks/{dataset}/{model}/seed0/{name}.pt",
+                               weights_only=True),
+                    samples_key(n),
+                )  # fmt: skip
                 delta = (attack["adversarial"] - points["images"]).abs().max()
                 assert attack["epsilon"] == 0.25 and delta <= 0.25 + 1e-6
                 heat = section(
@@ -213,8 +214,8 @@ def test_report_holds_every_figure_and_table_and_opens_with_the_verdicts(smoke_r
 
 
 def test_attack_artifacts_say_how_the_attack_moved(smoke_run):
-    attack = torch.load(smoke_run / "results/attacks/mnist/fc_det/seed0/pgd_samples1.pt",
-                        weights_only=True)  # fmt: skip
+    attack = section(torch.load(smoke_run / "results/attacks/mnist/fc_det/seed0/pgd.pt",
+                                weights_only=True), samples_key(1))  # fmt: skip
     assert {"start", "moved", "zero_gradient_start", "zero_gradient_last"} <= set(attack)
     assert attack["moved"].dtype == torch.bool and attack["moved"].shape == (20,)
     attacks = pd.read_csv(smoke_run / "results/tables/attacks.csv")

@@ -45,10 +45,11 @@ def sample_scores(posterior, n, layer, x_adv, targets):
     return {SAMPLE_PREFIX + label: values.float() for label, values in scores.items()}
 
 
+attacks = io.load_tensors(snakemake.input.adversarial)
 result = {}
-for n, adversarial_path in zip(p.n_samples, snakemake.input.adversarial, strict=True):
+for n in p.n_samples:
     posterior = full.take(n)
-    x_adv = io.load_tensors(adversarial_path)["adversarial"].to(device)
+    x_adv = io.section(attacks, io.samples_key(n))["adversarial"].to(device)
     for layer in p.layers:
         start = time.perf_counter()
         key = io.relevance_key(layer, n)

@@ -1,7 +1,7 @@
-"""What one attack did to one model at n samples, independent of any explanation metric:
-the predictions on clean and adversarial points, the attack's statistics and
-gradient-masking diagnostics, and the trivial baselines' heatmaps. Kept apart from the
-scoring (compute_robustness), so that changing a metric or k redoes none of these
+"""What one attack did to one model at every number of samples n, independent of any
+explanation metric: the predictions on clean and adversarial points, the attack's
+statistics and gradient-masking diagnostics, and the trivial baselines' heatmaps. Kept
+apart from the scoring (compute_robustness), so that changing a metric or k redoes none of these
 backward passes."""
 
 import torch
@@ -19,25 +19,29 @@ log = configure_logging(snakemake)
 set_threads(snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params
 arch, inference = split_model_name(w.model)
-n = int(w.n)
 
-posterior = Posterior.load(snakemake.input.weights, arch, p.hidden).take(n)
+full = Posterior.load(snakemake.input.weights, arch, p.hidden)
 points = io.load_tensors(snakemake.input.points)
 x, labels = points["images"], points["labels"]
-attack = io.load_tensors(snakemake.input.attack)
-keys = {"dataset": w.dataset, "arch": arch, "inference": inference, "seed": int(w.seed),
-        "attack": w.attack, "epsilon": attack["epsilon"], "n_samples": n}  # fmt: skip
-
-p_clean, p_adv = posterior.predict_proba(x), posterior.predict_proba(attack["adversarial"])
-row = attack_summary(keys, x, attack, labels, p_clean, p_adv)
+attacks = io.load_tensors(snakemake.input.attack)
 chunk = execution_setting(snakemake, "attacks", "chunk")
-row.update(gradient_masking(posterior, x, labels, p.loss, chunk))
-log.info("%s n=%d: %s", w.attack, n, row)
-generator = torch.Generator().manual_seed(int(w.seed))  # the random baseline's heatmaps
-baselines = baseline_heatmaps(posterior, x, attack["adversarial"], p_clean.argmax(1),
-                              p_adv.argmax(1), generator)  # fmt: skip
-tensors = {"p_clean": p_clean, "p_adv": p_adv}
-for name, (clean, adversarial) in baselines.items():
-    tensors[f"baseline_{name}_clean"], tensors[f"baseline_{name}_adversarial"] = clean, adversarial
+tensors, rows = {}, []
+for n in p.n_samples:
+    posterior, attack = full.take(n), io.section(attacks, io.samples_key(n))
+    keys = {"dataset": w.dataset, "arch": arch, "inference": inference, "seed": int(w.seed),
+            "attack": w.attack, "epsilon": attack["epsilon"], "n_samples": n}  # fmt: skip
+    p_clean, p_adv = posterior.predict_proba(x), posterior.predict_proba(attack["adversarial"])
+    row = attack_summary(keys, x, attack, labels, p_clean, p_adv)
+    row.update(gradient_masking(posterior, x, labels, p.loss, chunk))
+    log.info("%s n=%d: %s", w.attack, n, row)
+    rows.append(row)
+    generator = torch.Generator().manual_seed(int(w.seed))  # the random baseline's heatmaps
+    baselines = baseline_heatmaps(posterior, x, attack["adversarial"], p_clean.argmax(1),
+                                  p_adv.argmax(1), generator)  # fmt: skip
+    evaluation = {"p_clean": p_clean, "p_adv": p_adv}
+    for name, (clean, adversarial) in baselines.items():
+        evaluation[f"baseline_{name}_clean"] = clean
+        evaluation[f"baseline_{name}_adversarial"] = adversarial
+    tensors |= io.nest(io.samples_key(n), evaluation)
 io.save_tensors(tensors, snakemake.output.evaluation)
-io.save_json(row, snakemake.output.row)
+io.save_json(rows, snakemake.output.row)

@@ -1,5 +1,6 @@
-"""Adversarial examples of the test points against the first n posterior samples (for
-transfer: crafted on the source net, input `source`, and only scored against this model)."""
+"""Adversarial examples of the test points against the first n posterior samples, for every
+n (for transfer: crafted on the source net, input `source`, and only scored against this
+model)."""
 
 import torch
 
@@ -24,31 +25,33 @@ seed_everything(int(w.seed))
 device = resolve_device(p.device)
 arch, _ = split_model_name(w.model)
 
-posterior = Posterior.load(snakemake.input.weights, arch, p.hidden, device).take(int(w.n))
+full = Posterior.load(snakemake.input.weights, arch, p.hidden, device)
 points = io.load_tensors(snakemake.input.points)
+x, y = points["images"].to(device), points["labels"].to(device)
 settings = dict(p.settings)
-log.info(
-    "%s %s, %d points, %s samples, %s, loss %s",
-    w.attack, settings, len(points["labels"]), w.n, p.bayes, p.loss,
-)  # fmt: skip
+log.info("%s %s, %d points, samples %s, %s, loss %s", w.attack, settings, len(y), p.n_samples,
+         p.bayes, p.loss)  # fmt: skip
 if w.attack == "transfer":  # crafted on the source net (attacks.transfer), not on this one
     settings["source_net"] = Posterior.load(snakemake.input.source, arch, p.hidden, device)
     log.info("crafting on %s", snakemake.input.source)
 
-generator = torch.Generator().manual_seed(int(w.seed))
-result = run_attack(
-    posterior, points["images"].to(device), points["labels"].to(device),
-    attack=w.attack, bayes=p.bayes, loss=p.loss, generator=generator, log=log,
-    chunk=execution_setting(snakemake, "attacks", "chunk"),
-    **settings,
-)  # fmt: skip
-result = {key: value.cpu() for key, value in result.items()}
-if not torch.isfinite(result["adversarial"]).all():
-    raise FloatingPointError(f"{w.attack} produced NaN/inf adversarials for {w.model} n={w.n}")
-log.info(
-    "moved from the start: %.1f%%; zero loss gradient at the start: %.1f%%, at the last "
-    "iterate: %.1f%%", 100 * result["moved"].double().mean(),
-    100 * result["zero_gradient_start"].double().mean(),
-    100 * result["zero_gradient_last"].double().mean(),
-)  # fmt: skip
-io.save_tensors({**result, "epsilon": float(settings["epsilon"])}, snakemake.output.adversarial)
+artifact = {}
+for n in p.n_samples:
+    # Seeded per n, as if each n were a job of its own: adding an n changes no other n.
+    seed_everything(int(w.seed))
+    generator = torch.Generator().manual_seed(int(w.seed))
+    result = run_attack(
+        full.take(n), x, y, attack=w.attack, bayes=p.bayes, loss=p.loss, generator=generator,
+        log=log, chunk=execution_setting(snakemake, "attacks", "chunk"), **settings,
+    )  # fmt: skip
+    result = {key: value.cpu() for key, value in result.items()}
+    if not torch.isfinite(result["adversarial"]).all():
+        raise FloatingPointError(f"{w.attack} produced NaN/inf adversarials for {w.model} n={n}")
+    log.info(
+        "n=%d: moved from the start: %.1f%%; zero loss gradient at the start: %.1f%%, at the "
+        "last iterate: %.1f%%", n, 100 * result["moved"].double().mean(),
+        100 * result["zero_gradient_start"].double().mean(),
+        100 * result["zero_gradient_last"].double().mean(),
+    )  # fmt: skip
+    artifact |= io.nest(io.samples_key(n), {**result, "epsilon": float(settings["epsilon"])})
+io.save_tensors(artifact, snakemake.output.adversarial)

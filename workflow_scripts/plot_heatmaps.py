@@ -43,6 +43,11 @@ def heatmaps(run, point):
     return heat["clean"][point, 0].numpy(), heat["adversarial"][point, 0].numpy()
 
 
+def adversarial_image(run, point):
+    attack = io.section(io.load_tensors(run["attack_path"]), io.samples_key(run["n"]))
+    return attack["adversarial"][point, 0].numpy()
+
+
 def is_output(run):
     return run["layer"] == output_layer(split_model_name(run["model"])[0])
 
@@ -58,7 +63,7 @@ for dataset in dict.fromkeys(run["dataset"] for run in runs):
         examples.append({
             "name": f"{dataset}\n{run['model']} n={run['n']}", "run": run, "point": point,
             "image": io.load_tensors(run["points"])["images"][point, 0].numpy(),
-            "adversarial": io.load_tensors(run["attack_path"])["adversarial"][point, 0].numpy(),
+            "adversarial": adversarial_image(run, point),
             "clean_heat": clean, "adv_heat": adversarial, "robustness": score,
         })  # fmt: skip
 attack = runs[0]["attack"].upper()

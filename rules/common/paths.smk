@@ -3,9 +3,9 @@ PATHS = {
     "points": "results/data/{dataset}/test_points.pt",
     "posterior": "results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
     "fit_summary": "results/posterior/{dataset}/{model}/seed{seed}/fit_summary.json",
-    "attacks": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}.pt",
-    "evaluation": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}_evaluation.pt",
-    "evaluation_row": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_samples{n}_evaluation.json",
+    "attacks": "results/attacks/{dataset}/{model}/seed{seed}/{attack}.pt",
+    "evaluation": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_evaluation.pt",
+    "evaluation_row": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_evaluation.json",
     "clean_relevance": "results/relevance/{dataset}/{model}/seed{seed}/{explainer}/clean.pt",
     "relevance": "results/relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}.pt",
 }

@@ -67,36 +67,15 @@ def run_outputs(pattern):
 
 def evaluation_inputs(kind):
     """Relevance artifacts of one model in the order of `relevance_runs`, or attack
-    artifacts (attacks, evaluation, evaluation_row) in the order of `attack_runs`."""
+    artifacts (attacks, evaluation, evaluation_row) in the order of attacks.names."""
     pattern = PATHS[kind]
-    runs = relevance_runs if kind == "relevance" else attack_runs
 
     def inputs(w):
-        return [pattern.format(**w, **run) for run in runs(w.model)]
+        if kind == "relevance":
+            return [pattern.format(**w, **run) for run in relevance_runs(w.model)]
+        return [pattern.format(**w, attack=a) for a in config["attacks"]["names"]]
 
     return inputs
-
-
-def attack_inputs(wildcards):
-    """The adversarials of one model and attack at every n, in n_samples order."""
-    return [
-        PATHS["attacks"].format(**wildcards, n=n) for n in n_samples(wildcards.model)
-    ]
-
-
-def posterior_for(wildcards):
-    """The model's weights, after checking the job's n wildcard against it.
-
-    A hand-typed target such as `..._samples500.pt` fails here, while the DAG is built,
-    with a message naming the problem, instead of deep inside a job.
-    """
-    if "n" in wildcards.keys() and int(wildcards.n) not in n_samples(wildcards.model):
-        raise ValueError(
-            f"{wildcards.model} is evaluated with n_samples in {n_samples(wildcards.model)}, "
-            f"not {wildcards.n}; add {wildcards.n} to n_samples in the config "
-            f"(deterministic nets have n = 1)"
-        )
-    return PATHS["posterior"].format(**wildcards)
 
 
 # --- figures ---------------------------------------------------------------------------

@@ -81,10 +81,22 @@ def save_bytes(data: bytes, path) -> None:
     _write(path, lambda tmp: tmp.write_bytes(data))
 
 
+def samples_key(n: int) -> str:
+    """The key of one number of samples in an attack artifact, which holds every n of one
+    model and attack (one job, not one per n: a job's start-up costs more than most
+    attacks here)."""
+    return f"samples{n}"
+
+
 def relevance_key(layer: int, n: int) -> str:
     """The key of one (layer, n) run in a relevance artifact, which holds every layer and
-    number of samples of one model, explainer and attack (one job, not one per run)."""
-    return f"layer{layer}/samples{n}"
+    number of samples of one model, explainer and attack."""
+    return f"layer{layer}/{samples_key(n)}"
+
+
+def nest(key: str, tensors: dict) -> dict:
+    """`tensors` under `key/` (the inverse of `section`)."""
+    return {f"{key}/{name}": value for name, value in tensors.items()}
 
 
 def section(tensors: dict, key: str) -> dict:
