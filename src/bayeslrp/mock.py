@@ -1,7 +1,7 @@
 """Run a workflow script by hand, outside Snakemake (pypsa-eur's `mock_snakemake` idea):
 
     python workflow_scripts/generate_attack.py results/attacks/mnist/fc_det/seed0/fgsm_samples1.pt \
-        [--configfile configs/quick.yaml] [--directory <run directory>]
+        [--configfile configs/full.yaml] [--directory <run directory>]
 
 builds the workflow's DAG for the target, takes the job that writes it, and hands the
 script the `snakemake` object Snakemake would have injected: the rule's real inputs,
