@@ -35,6 +35,7 @@ run: setup
 	$(LOCAL) $(SNAKEMAKE) --profile profiles/default --configfile $(CONFIG)
 	$(LOCAL) $(SNAKEMAKE) --profile profiles/default --configfile $(CONFIG) --report results/report.html
 	@echo "Report: $(CURDIR)/results/report.html"
+	@awk '/^The answer in brief/{on=1} /^Verdicts on/{on=0} on' results/report/summary.rst
 
 test: setup
 	$(PY) -m pytest -ra tests
