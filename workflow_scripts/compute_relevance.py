@@ -67,7 +67,7 @@ for n in p.n_samples:
                 raise FloatingPointError(f"{name} {w.explainer} heatmaps of {w.model} n={n} "
                                          f"layer {layer} hold NaN/inf")  # fmt: skip
         result[f"{key}/clean"], result[f"{key}/adversarial"] = clean, adversarial
-        if p.sample_metrics:
+        if p.sample_metrics and n > 1:  # one sample: its score is the mean heatmap's
             for label, values in sample_scores(posterior, n, layer, x_adv, targets).items():
                 result[f"{key}/{label}"] = values
         seconds = time.perf_counter() - start

@@ -85,13 +85,14 @@ def metric_settings():
 
 
 def sample_metric_settings(wildcards):
-    """The metrics, for the relevance rule only where it scores samples one by one.
+    """The metrics, for the relevance rule only where it scores samples one by one (a
+    model with more than one draw; the rule does so at every n > 1).
 
     With the default mean_heatmap a metric change reruns the tables, not the heatmaps.
     """
     if (
         config["metrics"]["bayes_robustness"] != "mean_of_robustness"
-        or wildcards.n == "1"
+        or max(n_samples(wildcards.model)) == 1
     ):
         return None
     return metric_settings()
