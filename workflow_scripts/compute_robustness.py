@@ -17,19 +17,20 @@ arch, inference = split_model_name(w.model)
 labels = io.load_tensors(inp.points)["labels"]
 model_keys = {"dataset": w.dataset, "arch": arch, "inference": inference, "seed": int(w.seed)}
 
-# Each attack's artifacts hold every n of this model (keys samples{n}/...).
-attack_files = {name: (io.load_tensors(a), io.load_tensors(e), io.load_json(r))
-                for name, a, e, r in zip(p.attacks, inp.attacks, inp.evaluations, inp.rows,
-                                         strict=True)}  # fmt: skip
-evaluations, baseline_frames, attack_rows = {}, [], []
+# Each attack's artifacts hold every n of this model (keys samples{n}/...); its rows file
+# one row per n, in attack_runs' order.
+attack_files, attack_rows = {}, []
+for name, a, e, r in zip(p.attacks, inp.attacks, inp.evaluations, inp.rows, strict=True):
+    attack_files[name] = io.load_tensors(a), io.load_tensors(e)
+    attack_rows += io.load_json(r)
+evaluations, baseline_frames = {}, []
 for run in p.attack_runs:
-    attacks, evaluations_of_attack, rows = attack_files[run["attack"]]
+    attacks, evaluations_of_attack = attack_files[run["attack"]]
     attack = io.section(attacks, io.samples_key(run["n"]))
     evaluation = io.section(evaluations_of_attack, io.samples_key(run["n"]))
     keys = {**model_keys, "attack": run["attack"], "epsilon": attack["epsilon"],
             "n_samples": run["n"]}  # fmt: skip
     evaluations[run["attack"], run["n"]] = keys, attack["moved"], evaluation
-    attack_rows += [row for row in rows if row["n_samples"] == run["n"]]
     for name in p.baselines:
         scores = score(p.metrics, evaluation[f"baseline_{name}_clean"],
                        evaluation[f"baseline_{name}_adversarial"])  # fmt: skip

@@ -37,7 +37,7 @@ for layer in p.layers:
     )
     tensors |= {io.relevance_key(layer, n): heat.cpu() for n, heat in heatmaps.items()}
     # Bykov et al.'s heatmap uncertainty
-    tensors[f"layer{layer}/std_samples{max(ns)}"] = spread.cpu()
+    tensors[io.spread_key(layer, max(ns))] = spread.cpu()
     seconds = time.perf_counter() - start
     log.info("%s clean heatmaps at layer %d for n in %s, %d points: %.1f s (%.0f heatmaps/s)",
              w.explainer, layer, ns, len(x), seconds, max(ns) * len(x) / seconds)  # fmt: skip

@@ -1,6 +1,8 @@
 """Figs 1-3: top-k heatmaps of a clean and an adversarial test point, their overlap, and
 every layer's heatmaps of a deterministic net."""
 
+from functools import cache
+
 import pandas as pd
 
 from bayeslrp import io
@@ -21,6 +23,8 @@ snakemake = job(globals())  # injected by Snakemake, or built for a target when 
 log = configure_logging(snakemake)
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 robustness = pd.read_csv(inp.robustness)
+# Several examples share one artifact (every layer and n of an attack sit in one file).
+load = cache(io.load_tensors)
 runs = [
     {**run, "points": points, "attack_path": attack, "relevance_path": relevance}
     for run, points, attack, relevance in zip(
@@ -38,13 +42,13 @@ def columns(run):
 
 
 def heatmaps(run, point):
-    heat = io.section(io.load_tensors(run["relevance_path"]),
+    heat = io.section(load(run["relevance_path"]),
                       io.relevance_key(run["layer"], run["n"]))
     return heat["clean"][point, 0].numpy(), heat["adversarial"][point, 0].numpy()
 
 
 def adversarial_image(run, point):
-    attack = io.section(io.load_tensors(run["attack_path"]), io.samples_key(run["n"]))
+    attack = io.section(load(run["attack_path"]), io.samples_key(run["n"]))
     return attack["adversarial"][point, 0].numpy()
 
 
@@ -62,7 +66,7 @@ for dataset in dict.fromkeys(run["dataset"] for run in runs):
         score = select(robustness, **columns(run), point=point)["explanation_robustness"].item()
         examples.append({
             "name": f"{dataset}\n{run['model']} n={run['n']}", "run": run, "point": point,
-            "image": io.load_tensors(run["points"])["images"][point, 0].numpy(),
+            "image": load(run["points"])["images"][point, 0].numpy(),
             "adversarial": adversarial_image(run, point),
             "clean_heat": clean, "adv_heat": adversarial, "robustness": score,
         })  # fmt: skip

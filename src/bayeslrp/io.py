@@ -94,6 +94,12 @@ def relevance_key(layer: int, n: int) -> str:
     return f"layer{layer}/{samples_key(n)}"
 
 
+def spread_key(layer: int, n: int) -> str:
+    """The key of the per-pixel posterior std of the clean heatmaps over n draws at one
+    layer, beside their means (`relevance_key`) in the clean-heatmap artifact."""
+    return f"layer{layer}/std_{samples_key(n)}"
+
+
 def nest(key: str, tensors: dict) -> dict:
     """`tensors` under `key/` (the inverse of `section`)."""
     return {f"{key}/{name}": value for name, value in tensors.items()}
