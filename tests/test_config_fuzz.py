@@ -61,7 +61,9 @@ def invalid_configs(draw):
     if isinstance(value, bool):
         set_(config, path, draw(st.text(min_size=1, max_size=5)))
     elif isinstance(value, (int, float)):
-        set_(config, path, -abs(value) - draw(st.floats(0.5, 1e6)))
+        # Below every minimum of the schema (the lowest is -2, the claims' thresholds on
+        # differences): a smaller step could leave a threshold of 0 valid (e.g. -0.7).
+        set_(config, path, -abs(value) - draw(st.floats(3, 1e6)))
     elif isinstance(value, list):
         set_(config, path, draw(st.text(min_size=1, max_size=5)))
     elif isinstance(value, str) and path not in FREE_TEXT:
