@@ -182,6 +182,8 @@ rule evaluate_accuracy:
     params:
         hidden=hidden,
         n_samples=lambda w: n_samples(w.model),
+        images=config["data"]["accuracy_images"],
+        seed=config["data"]["selection_seed"],
         device=config["device"],
     script:
         "../workflow_scripts/evaluate_accuracy.py"

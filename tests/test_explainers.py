@@ -116,3 +116,43 @@ def test_an_inner_layer_that_is_not_learnable_is_refused():
     stack = random_posterior("fc", 1)
     with pytest.raises(ValueError, match="layer 2 is not a learnable layer"):
         sample_heatmaps(stack, torch.rand(1, 1, 28, 28), layer=2)
+
+
+@pytest.mark.parametrize("arch", ["fc", "conv"])
+@pytest.mark.parametrize("explainer", ["lrp", "gradient_x_input"])
+def test_one_pass_mean_and_sample_scores_equal_the_two_passes_they_replace(arch, explainer):
+    # The slow reference: the mean heatmap from bayesian_heatmaps, the per-sample scores
+    # from each sample's clean and adversarial heatmaps computed one at a time.
+    from bayeslrp.explanation_metrics import SAMPLE_PREFIX, mean_over_samples
+    from bayeslrp.paired_heatmaps import mean_and_sample_scores
+
+    stack = random_posterior(arch, 5)
+    torch.manual_seed(4)
+    x = torch.rand(6, 1, 28, 28)
+    x_adv = (x + 0.2 * torch.randn_like(x)).clamp(0, 1)
+    layer = LAYERS[arch][-1]
+    adv_target = stack.predict_proba(x_adv).argmax(1)
+    clean_target = stack.predict_proba(x).argmax(1)
+    metrics = {"topk_overlap": {"k": [5, 20], "mode": "signed"}, "spearman": {"mode": "signed"}}
+    settings = {"inner_start": "max_unit", "chunk": 2}
+    if explainer == "lrp":
+        settings["epsilon"] = 0.1
+    mean, scores = mean_and_sample_scores(explainer, stack, x, x_adv, layer, metrics,
+                                          clean_target, adv_target, **settings)  # fmt: skip
+    reference = explainers.bayesian_heatmaps(explainer, stack, x_adv, layer, [5],
+                                             {5: adv_target}, **settings)[5]  # fmt: skip
+    torch.testing.assert_close(mean, reference)
+    pairs = []
+    for s in range(5):
+        one = Posterior(stack.network, {k: v[s : s + 1] for k, v in stack.samples.items()})
+        pairs.append(tuple(
+            explainers.sample_heatmaps(explainer, one, inputs, layer=layer, target=t, **settings)
+            for inputs, t in ((x, clean_target), (x_adv, adv_target))
+        ))  # fmt: skip
+    expected = mean_over_samples(pairs, metrics)
+    assert set(scores) == {SAMPLE_PREFIX + label for label in expected}
+    for label, values in expected.items():
+        torch.testing.assert_close(scores[SAMPLE_PREFIX + label], values.float(),
+                                   equal_nan=True)  # fmt: skip
+    assert not torch.equal(mean, explainers.sample_heatmaps(
+        explainer, stack.take(1), x_adv, layer=layer, target=adv_target, **settings)[0])

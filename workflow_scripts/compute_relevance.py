@@ -7,9 +7,9 @@ import time
 import torch
 
 from bayeslrp import io
-from bayeslrp.explainers import bayesian_heatmaps, job_settings, sample_heatmaps
-from bayeslrp.explanation_metrics import SAMPLE_PREFIX, mean_over_samples
+from bayeslrp.explainers import bayesian_heatmaps, job_settings
 from bayeslrp.models import output_layer, split_model_name
+from bayeslrp.paired_heatmaps import mean_and_sample_scores
 from bayeslrp.posterior import Posterior
 from bayeslrp.runtime import configure_logging, job, resolve_device, set_threads
 
@@ -26,23 +26,18 @@ x = io.load_tensors(snakemake.input.points)["images"].to(device)
 clean_heatmaps = io.load_tensors(snakemake.input.clean)
 
 
-def sample_scores(posterior, n, layer, x_adv, targets):
-    """metrics.bayes_robustness: mean_of_robustness, each sample's heatmaps scored alone."""
-    clean_target = adv_target = None
-    if targets is not None:
-        clean_target, adv_target = posterior.predict_proba(x).argmax(1), targets
-
-    def pairs():
-        for start, part in posterior.chunks(settings["chunk"]):
-            yield tuple(
-                sample_heatmaps(w.explainer, part, inputs, layer=layer, target=target,
-                                **settings).cpu()
-                for inputs, target in ((x, clean_target), (x_adv, adv_target))
-            )  # fmt: skip
-            log.info("scored samples %d-%d of %d one by one", start, start + len(part), n)
-
-    scores = mean_over_samples(pairs(), p.sample_metrics)
-    return {SAMPLE_PREFIX + label: values.float() for label, values in scores.items()}
+def adversarial_heatmaps(posterior, n, layer, x_adv, targets):
+    """The mean adversarial heatmap over n samples and, when the metrics score samples
+    one by one (mean_of_robustness), those scores; one pass (paired_heatmaps)."""
+    if not (p.sample_metrics and n > 1):  # one sample: its score is the mean heatmap's
+        mean = bayesian_heatmaps(w.explainer, posterior, x_adv, layer, [n],
+                                 None if targets is None else {n: targets}, **settings)[n]
+        return mean.cpu(), {}  # fmt: skip
+    clean_target = None if targets is None else posterior.predict_proba(x).argmax(1)
+    mean, scores = mean_and_sample_scores(w.explainer, posterior, x, x_adv, layer,
+                                          p.sample_metrics, clean_target, targets, log,
+                                          **settings)  # fmt: skip
+    return mean.cpu(), scores
 
 
 attacks = io.load_tensors(snakemake.input.adversarial)
@@ -58,18 +53,15 @@ for n in p.n_samples:
         # ensemble); None = each sample's own class (per_sample).
         if layer == output_layer(arch) and p.explainer["target"] == "ensemble":
             targets = posterior.predict_proba(x_adv).argmax(1)
-        adversarial = bayesian_heatmaps(w.explainer, posterior, x_adv, layer, [n],
-                                        None if targets is None else {n: targets},
-                                        **settings)[n].cpu()  # fmt: skip
+        adversarial, scores = adversarial_heatmaps(posterior, n, layer, x_adv, targets)
         clean = clean_heatmaps[key]
         for name, heat in (("clean", clean), ("adversarial", adversarial)):
             if not torch.isfinite(heat).all():
                 raise FloatingPointError(f"{name} {w.explainer} heatmaps of {w.model} n={n} "
                                          f"layer {layer} hold NaN/inf")  # fmt: skip
         result[f"{key}/clean"], result[f"{key}/adversarial"] = clean, adversarial
-        if p.sample_metrics and n > 1:  # one sample: its score is the mean heatmap's
-            for label, values in sample_scores(posterior, n, layer, x_adv, targets).items():
-                result[f"{key}/{label}"] = values
+        for label, values in scores.items():
+            result[f"{key}/{label}"] = values
         seconds = time.perf_counter() - start
         log.info("%s %s heatmaps at layer %d over %d samples, %d points: %.1f s "
                  "(%.0f heatmaps/s)", w.explainer, w.attack, layer, n, len(x_adv), seconds,

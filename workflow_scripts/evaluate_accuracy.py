@@ -1,4 +1,5 @@
-"""Test accuracy of one model on the full test split, for each number of samples."""
+"""Test accuracy and calibration of one model on the test split (or a seeded random
+subset of it, data.accuracy_images), for each number of samples."""
 
 import pandas as pd
 import torch
@@ -19,7 +20,14 @@ arch, inference = split_model_name(w.model)
 
 posterior = Posterior.load(snakemake.input.weights, arch, snakemake.params.hidden, device)
 test = io.load_tensors(snakemake.input.test)
-images, labels = to_float_images(test["images"]).to(device), test["labels"].to(device)
+images, labels = test["images"], test["labels"]
+if snakemake.params.images is not None and snakemake.params.images < len(images):
+    # random, not the first N: MNIST's test split is ordered by writer population
+    generator = torch.Generator().manual_seed(snakemake.params.seed)
+    chosen = torch.randperm(len(images), generator=generator)[: snakemake.params.images]
+    images, labels = images[chosen], labels[chosen]
+    log.info("accuracy on %d of the %d test images", len(images), len(test["images"]))
+images, labels = to_float_images(images).to(device), labels.to(device)
 
 rows = []
 probabilities = posterior.predict_proba_prefixes(images, snakemake.params.n_samples)
