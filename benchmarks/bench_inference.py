@@ -2,7 +2,8 @@
 
 1. HMC potential-gradient cost / one plain forward+backward of the same batch (goal <= 1.1).
 2. NUTS vs fixed-length HMC: effective samples per second (min ESS over a fixed subset).
-3. VI epoch time / deterministic epoch time, same architecture and data (goal <= 2).
+3. VI epoch time / deterministic epoch time, same architecture and data, for each VI
+   backend (goal <= 2).
 
 Usage: python benchmarks/bench_inference.py [--images 10000] [--hidden 512]
 """
@@ -20,7 +21,7 @@ from bayeslrp import build_model
 from bayeslrp.bayes import bayesian_model, initial_values
 from bayeslrp.hmc import run_hmc
 from bayeslrp.inference import train_deterministic
-from bayeslrp.vi import fit_vi
+from bayeslrp.vi import VI_BACKENDS, fit_vi
 
 
 def best_of(fn, repeats=5):
@@ -61,7 +62,7 @@ def ess_per_second(x, y, hidden, kernel):
     return diagnostics["ess_min"], seconds, diagnostics["chains"][0]["acceptance_rate"]
 
 
-def epoch_ratio(x, y, arch, hidden):
+def epoch_ratio(x, y, arch, hidden, backend):
     g = torch.Generator().manual_seed(0)
     det = lambda: train_deterministic(  # noqa: E731
         build_model(arch, hidden), x, y, epochs=1, lr=1e-3, batch_size=128, generator=g,
@@ -69,7 +70,7 @@ def epoch_ratio(x, y, arch, hidden):
     )  # fmt: skip
     vi = lambda: fit_vi(  # noqa: E731
         build_model(arch, hidden), x, y, epochs=1, lr=1e-2, batch_size=128, num_particles=1,
-        init_scale=0.01, prior_scale=1.0, generator=g,
+        init_scale=0.01, prior_scale=1.0, generator=g, backend=backend,
     )  # fmt: skip
     return best_of(det, 2), best_of(vi, 2)
 
@@ -100,9 +101,11 @@ def main():
 
     for arch in ("fc", "conv"):
         hidden = args.hidden if arch == "fc" else 64
-        t_det, t_vi = epoch_ratio(x, y, arch, hidden)
-        print(f"[3] {arch}-{hidden}, {args.images} images: det epoch {t_det:.2f} s, VI epoch "
-              f"{t_vi:.2f} s, ratio {t_vi / t_det:.2f} (goal <= 2)")  # fmt: skip
+        for backend in VI_BACKENDS:
+            t_det, t_vi = epoch_ratio(x, y, arch, hidden, backend)
+            print(f"[3] {arch}-{hidden}, {args.images} images: det epoch {t_det:.2f} s, "
+                  f"VI ({backend}) epoch {t_vi:.2f} s, ratio {t_vi / t_det:.2f} "
+                  f"(goal <= 2)")  # fmt: skip
 
 
 if __name__ == "__main__":

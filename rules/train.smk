@@ -53,6 +53,7 @@ rule fit_vi:
         lr=per_job("vi", "lr"),
         batch_size=config["vi"]["batch_size"],
         num_particles=config["vi"]["num_particles"],
+        backend=config["vi"]["backend"],
         init_scale=config["vi"]["init_scale"],
         guide_init=config["vi"]["guide_init"],
         prior_scale=config["vi"]["prior_scale"],

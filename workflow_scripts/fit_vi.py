@@ -19,13 +19,14 @@ p = snakemake.params
 images, labels = training_subset(io.load_tensors(snakemake.input.train), p.train_size, device)
 size = len(labels)
 net = build_model(snakemake.wildcards.arch, p.hidden).to(device)
-log.info("VI for %s on %d images, device %s", snakemake.wildcards.arch, size, device)
+log.info("VI (%s) for %s on %d images, device %s", p.backend, snakemake.wildcards.arch, size,
+         device)
 
 start = time.perf_counter()
 locs, scales, elbos = fit_vi(
     net, images, labels, epochs=p.epochs, lr=p.lr, batch_size=p.batch_size,
     num_particles=p.num_particles, init_scale=p.init_scale, prior_scale=p.prior_scale,
-    generator=generator, guide_init=p.guide_init,
+    generator=generator, guide_init=p.guide_init, backend=p.backend,
 )  # fmt: skip
 seconds = time.perf_counter() - start
 

@@ -21,9 +21,19 @@ def site_name(param: str) -> str:
     return "w_" + param.replace(".", "_")
 
 
+# A likelihood is a Pyro observation `(outputs, y) -> None` with, as its attribute
+# `log_density`, the same log-likelihood summed over the batch as a plain tensor function
+# (for vi's torch backend, which runs without Pyro's tracing).
+
+
 def categorical(outputs: torch.Tensor, y: torch.Tensor | None) -> None:
     """Classification likelihood on logits."""
     pyro.sample("obs", dist.Categorical(logits=outputs), obs=y)
+
+
+categorical.log_density = lambda outputs, y: -nn.functional.cross_entropy(
+    outputs, y, reduction="sum"
+)
 
 
 def gaussian(sigma: float) -> Callable:
@@ -32,6 +42,9 @@ def gaussian(sigma: float) -> Callable:
     def likelihood(outputs: torch.Tensor, y: torch.Tensor | None) -> None:
         pyro.sample("obs", dist.Normal(outputs.squeeze(-1), sigma), obs=y)
 
+    likelihood.log_density = lambda outputs, y: (
+        torch.distributions.Normal(outputs.squeeze(-1), sigma).log_prob(y).sum()
+    )
     return likelihood
 
 
