@@ -28,12 +28,38 @@ rule generate_attack:
         "../workflow_scripts/generate_attack.py"
 
 
+rule evaluate_clean:
+    input:
+        points=rules.select_test_points.output.points,
+        weights=PATHS["posterior"],
+        code=package_modules("baselines", "diagnostics", "posterior", "io"),
+    output:
+        evaluation=PATHS["clean_evaluation"],
+    log:
+        "logs/evaluate_clean/{dataset}/{model}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/evaluate_clean/{dataset}/{model}/seed{seed}.tsv"
+    conda:
+        "../envs/explain.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        hidden=hidden,
+        n_samples=lambda w: n_samples(w.model),
+        loss=config["attacks"]["loss"],
+    script:
+        "../workflow_scripts/evaluate_clean.py"
+
+
 rule evaluate_attack:
     input:
         points=rules.select_test_points.output.points,
         weights=PATHS["posterior"],
         attack=rules.generate_attack.output.adversarial,
-        code=package_modules("baselines", "diagnostics", "tables", "posterior", "io"),
+        clean=rules.evaluate_clean.output.evaluation,
+        code=package_modules("baselines", "tables", "posterior", "io"),
     output:
         evaluation=PATHS["evaluation"],
         row=PATHS["evaluation_row"],
@@ -50,7 +76,6 @@ rule evaluate_attack:
     params:
         hidden=hidden,
         n_samples=lambda w: n_samples(w.model),
-        loss=config["attacks"]["loss"],
     script:
         "../workflow_scripts/evaluate_attack.py"
 

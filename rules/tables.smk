@@ -189,7 +189,7 @@ rule evaluate_claims:
         "results/benchmarks/evaluate_claims/evaluate_claims.tsv"
     conda:
         "../envs/results.yaml"
-    threads: 1
+    threads: 4  # the breakdown's slices bootstrap in parallel (fewer where fewer cores)
     resources:
         mem_mb=2000,
         runtime=20,

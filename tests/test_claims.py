@@ -460,3 +460,22 @@ def test_the_family_table_takes_each_family_at_its_largest_n_with_its_cost():
     assert table["test_accuracy"].tolist() == pytest.approx([0.85] * 3)  # mean over seeds
     text = "\n".join(family_lines(table))
     assert "fc hmc n=100" in text and "fc det\n" in text and "n=10\n" in text
+
+
+def test_average_ranks_are_scipys_rankdata_with_ties():
+    from scipy.stats import rankdata
+
+    from bayeslrp.claims import average_ranks
+
+    rng = np.random.default_rng(0)
+    for size in (1, 2, 7, 100):
+        for values in (rng.normal(size=size), rng.integers(0, 4, size=size).astype(float)):
+            np.testing.assert_array_equal(average_ranks(values), rankdata(values))
+
+
+def test_the_breakdown_does_not_depend_on_its_worker_count():
+    table = synthetic_table(seeds=(0,), points=30)
+    table = pd.concat([table, table.assign(attack="pgd")], ignore_index=True)
+    one = claims_breakdown(table, SETTINGS)
+    two = claims_breakdown(table, SETTINGS, workers=2)
+    pd.testing.assert_frame_equal(one, two)

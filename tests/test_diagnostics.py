@@ -96,7 +96,8 @@ def test_baselines_have_the_documented_behaviour():
     posterior = saturated_posterior(samples=2, scale=1.0)
     x = torch.rand(200, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     target = Posterior(model, posterior).predict_proba(x).argmax(1)
-    heat = baseline_heatmaps(Posterior(model, posterior), x, x.clone(), target, target,
+    clean = gradient_x_input(Posterior(model, posterior), x, target)
+    heat = baseline_heatmaps(Posterior(model, posterior), x, x.clone(), clean, target,
                              torch.Generator().manual_seed(1))  # fmt: skip
     # an unchanged input: the input and gradient x input baselines are perfectly robust ...
     for name in ("input", "gradient_x_input"):

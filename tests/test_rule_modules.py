@@ -71,7 +71,7 @@ def rules():
 # Declared only where used: the relevance rule scores samples with `explanation_metrics`
 # only under metrics.bayes_robustness: mean_of_robustness (common.smk's
 # sample_metric_modules), so that by default a metric edit reruns the tables, not LRP.
-CONDITIONAL = {"compute_relevance": {"explanation_metrics"}}
+CONDITIONAL = {"compute_relevance": {"explanation_metrics", "paired_heatmaps"}}
 
 
 def test_every_rule_declares_the_modules_its_script_runs():

@@ -18,7 +18,7 @@ gates = posterior_gates(pd.read_csv(snakemake.input.posterior),
 for row in gates[~gates["passed"]].itertuples():
     log.warning("%s %s_%s seed %s failed its gates: %s", row.dataset, row.arch, row.inference,
                 row.seed, row.reason)  # fmt: skip
-breakdown = claims_breakdown(robustness, settings, gates)
+breakdown = claims_breakdown(robustness, settings, gates, workers=snakemake.threads)
 claims = claims_table(breakdown)
 for row in claims.itertuples():
     log.info("%s %s: %.3f [%.3f, %.3f] -> %s (perturbed only: %s)", row.claim, row.statement,

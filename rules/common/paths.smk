@@ -4,6 +4,8 @@ PATHS = {
     "posterior": "results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
     "fit_summary": "results/posterior/{dataset}/{model}/seed{seed}/fit_summary.json",
     "attacks": "results/attacks/{dataset}/{model}/seed{seed}/{attack}.pt",
+    # what evaluate_attack needs on the clean points, computed once per model
+    "clean_evaluation": "results/attacks/{dataset}/{model}/seed{seed}/clean_evaluation.pt",
     "evaluation": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_evaluation.pt",
     "evaluation_row": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_evaluation.json",
     "clean_relevance": "results/relevance/{dataset}/{model}/seed{seed}/{explainer}/clean.pt",

@@ -101,7 +101,7 @@ def sample_metric_settings(wildcards):
 def sample_metric_modules():
     """The metrics are relevance code only where samples are scored one by one."""
     if config["metrics"]["bayes_robustness"] == "mean_of_robustness":
-        return ["explanation_metrics"]
+        return ["paired_heatmaps"]  # and explanation_metrics, which it imports
     return []
 
 

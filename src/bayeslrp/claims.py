@@ -22,11 +22,12 @@ jointly across rows (and seeds hierarchically), hence the hand-written loop belo
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata, wilcoxon
+from scipy.stats import wilcoxon
 
 from bayeslrp.gates import claim_gate
 from bayeslrp.models import LEARNABLE_LAYERS, output_layer
@@ -50,7 +51,7 @@ POINT_KEYS = ["dataset", "point"]  # one independent unit
 
 def at_output(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of the pre-softmax (output) layer."""
-    return frame[frame["layer"] == frame["arch"].map(output_layer)]
+    return frame[frame["layer"] == frame["arch"].map(OUTPUT_LAYER)]
 
 
 def _attacks_only(frame: pd.DataFrame) -> pd.DataFrame:
@@ -62,6 +63,11 @@ def middle_layer(arch: str) -> int:
     """The intermediate layer of the study's figures: the middle learnable layer."""
     layers = LEARNABLE_LAYERS[arch]
     return layers[len(layers) // 2]
+
+
+# arch -> layer id as mappings: Series.map of a dict is vectorised, of a function is not
+OUTPUT_LAYER = {arch: output_layer(arch) for arch in LEARNABLE_LAYERS}
+MIDDLE_LAYER = {arch: middle_layer(arch) for arch in LEARNABLE_LAYERS}
 
 
 def largest_n(frame: pd.DataFrame) -> pd.DataFrame:
@@ -88,12 +94,26 @@ def _iqr(values: np.ndarray) -> float:
     return float(q75 - q25)
 
 
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks with ties given their average rank: scipy.stats.rankdata(values)
+    (tests/test_claims.py compares them), without its per-call overhead, which dominated
+    the bootstrap (tens of thousands of small correlations per claims table)."""
+    order = np.argsort(values, kind="mergesort")
+    ordered = values[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]]  # first of each run of ties
+    run = np.cumsum(first) - 1
+    starts = np.r_[np.flatnonzero(first), len(values)]
+    ranks = np.empty(len(values))
+    ranks[order] = 0.5 * (starts[run] + starts[run + 1] + 1)  # mean of ranks start+1..end
+    return ranks
+
+
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     keep = ~(np.isnan(a) | np.isnan(b))
     a, b = a[keep], b[keep]
     if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return float("nan")  # undefined: too few rows or a constant column
-    return float(np.corrcoef(rankdata(a), rankdata(b))[0, 1])
+    return float(np.corrcoef(average_ranks(a), average_ranks(b))[0, 1])
 
 
 def _nanmean(values) -> float:
@@ -120,8 +140,8 @@ def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         "n_samples": frame["n_samples"].to_numpy(dtype=float),
         "det": (frame["inference"] == "det").to_numpy(),
         "vi": (frame["inference"] == "vi").to_numpy(),
-        "output": (frame["layer"] == frame["arch"].map(output_layer)).to_numpy(),
-        "middle": (frame["layer"] == frame["arch"].map(middle_layer)).to_numpy(),
+        "output": (frame["layer"] == frame["arch"].map(OUTPUT_LAYER)).to_numpy(),
+        "middle": (frame["layer"] == frame["arch"].map(MIDDLE_LAYER)).to_numpy(),
         "group": frame.groupby(GROUP_KEYS, sort=True).ngroup().to_numpy(),
         # the deterministic reference rows of the matched-strength claims (_with_det)
         "reference": (frame["reference"].to_numpy(dtype=bool) if "reference" in frame
@@ -171,8 +191,8 @@ def _c4_select(frame, s):
     if not {"vi", "hmc"} <= set(rows["inference"]):
         return rows.iloc[:0]
     rows = rows[rows["inference"].isin(["vi", "hmc"])]
-    middle = rows["layer"] == rows["arch"].map(middle_layer)
-    output = rows["layer"] == rows["arch"].map(output_layer)
+    middle = rows["layer"] == rows["arch"].map(MIDDLE_LAYER)
+    output = rows["layer"] == rows["arch"].map(OUTPUT_LAYER)
     if not middle.any():
         return rows.iloc[:0]
     return rows[middle | output]
@@ -245,7 +265,7 @@ def _paired_with(frame, s, left: pd.DataFrame, references) -> pd.DataFrame:
     (`inference`), so each mean is taken within one."""
     rows = at_output(frame)
     rows = rows[rows["k"] == s["k"]]
-    left = left[(left["layer"] == left["arch"].map(output_layer)) & (left["k"] == s["k"])]
+    left = left[(left["layer"] == left["arch"].map(OUTPUT_LAYER)) & (left["k"] == s["k"])]
     keys = ["dataset", "attack", "arch", "seed", "n_samples", "point"]
     reference = rows[rows["inference"].isin(references)]
     if (reference["n_samples"] == 1).all():  # a single network is compared at every n
@@ -586,30 +606,47 @@ def claims_by_n(frame: pd.DataFrame, settings: dict,
     return pd.DataFrame(table, columns=[*CLAIM_COLUMNS, "n_samples"])
 
 
-def claims_breakdown(robustness: pd.DataFrame, settings: dict,
-                     gates: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
+def _slice_claims(part: pd.DataFrame, settings: dict, gates: pd.DataFrame | None,
+                  with_n: bool) -> list[pd.DataFrame]:  # fmt: skip
+    """The claims of one slice of the breakdown (and C5a at every n when `with_n`)."""
+    frames = [evaluate_claims(part, settings, gates)]
+    return frames + [claims_by_n(part, settings, gates)] if with_n else frames
+
+
+def claims_breakdown(
+    robustness: pd.DataFrame, settings: dict, gates: pd.DataFrame | None = None,
+    workers: int = 1,
+) -> pd.DataFrame:  # fmt: skip
     """Every claim on all datasets together and on each dataset, and (datasets pooled) on
     each attack when there are several, on all points and on the points the attack actually
     perturbed (columns `dataset`, `attack` ("all" = pooled), `subset`, `n_samples` first;
     `n_samples` is empty for the claims as defined, and set on the extra C5a rows that
     show the correlation at each n). The claims are the study's, about its explainer (LRP)
     and metric (top-k overlap at claims.k and claims.k_correlation): the rows of other
-    explainers and metrics are left out."""
+    explainers and metrics are left out. Slices are bootstrapped in `workers` processes;
+    each draws from its own generator seeded by claims.bootstrap_seed, so the table does
+    not depend on `workers`."""
     robustness = topk_rows(study_rows(robustness), [settings["k"], settings["k_correlation"]])
     by_dataset = [(d, "all", robustness[robustness["dataset"] == d])
                   for d in sorted(robustness["dataset"].unique())]  # fmt: skip
     # Per attack (datasets pooled): a verdict the pooled claim owes to one attack shows here.
     attacks = sorted(_attacks_only(robustness)["attack"].unique())
     by_attack = [("all", a, robustness[robustness["attack"] == a]) for a in attacks]
-    frames = []
+    slices, places = [], []
     for dataset, attack, rows in [("all", "all", robustness), *by_dataset,
                                   *(by_attack if len(attacks) > 1 else [])]:  # fmt: skip
         for subset in ("all", "perturbed"):
             part = rows if subset == "all" else rows[rows["perturbed"]]
-            where = {"dataset": dataset, "attack": attack, "subset": subset}
-            frames.append(evaluate_claims(part, settings, gates).assign(**where))
-            if attack == "all":  # C5a at every n: for the attacks pooled
-                frames.append(claims_by_n(part, settings, gates).assign(**where))
+            # C5a at every n: for the attacks pooled
+            slices.append((part, settings, gates, attack == "all"))
+            places.append({"dataset": dataset, "attack": attack, "subset": subset})
+    if workers > 1:
+        with ProcessPoolExecutor(min(workers, len(slices))) as pool:
+            results = list(pool.map(_slice_claims, *zip(*slices, strict=True)))
+    else:
+        results = [_slice_claims(*arguments) for arguments in slices]
+    frames = [f.assign(**where) for where, found in zip(places, results, strict=True)
+              for f in found]  # fmt: skip
     table = pd.concat([f for f in frames if len(f)], ignore_index=True)
     if "n_samples" not in table:
         table["n_samples"] = np.nan
