@@ -82,9 +82,11 @@ def test_editing_the_attack_module_reruns_the_rules_that_declare_it(smoke_run):
     refit = [out for rule, out in jobs if rule == "fit_posterior"]
     assert refit and all("_adv/" in out for out in refit), refit
     rules = {rule for rule, out in jobs if "_adv/" not in out}
-    # the epsilon sweep attacks through it too
+    # the epsilon sweep attacks through it too, and evaluate_clean's masking diagnostics
+    # take the attack's loss gradient
     assert "generate_attack" in rules and rules <= {"generate_attack", "evaluate_attack",
-                                                    "compute_relevance", "compute_robustness",
+                                                    "evaluate_clean", "compute_relevance",
+                                                    "compute_robustness",
                                                     "sweep_epsilon"} | AGGREGATES  # fmt: skip
     assert not rules & {"fit_posterior", "fit_vi", "run_hmc_chain", "explain_clean"}
 
