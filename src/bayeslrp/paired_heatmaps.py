@@ -39,20 +39,21 @@ def mean_and_sample_scores(
     running sum adds the chunks in heatmap_moments' order, so the mean is the same.
     """
     n = len(posterior)
-    total = [0]
+    total = 0  # the adversarial heatmaps' running sum
 
     def pairs():
+        nonlocal total
         for start, part in posterior.chunks(settings["chunk"]):
             clean, adversarial = (
                 sample_heatmaps(explainer, part, inputs, layer=layer, target=target,
                                 **settings)
                 for inputs, target in ((x, clean_target), (x_adv, adversarial_target))
             )  # fmt: skip
-            total[0] = total[0] + adversarial.sum(0)
+            total = total + adversarial.sum(0)
             if log is not None:
                 log.info("scored samples %d-%d of %d one by one", start, start + len(part), n)
             yield clean.cpu(), adversarial.cpu()
 
     scores = mean_over_samples(pairs(), metrics)
     labelled = {SAMPLE_PREFIX + label: values.float() for label, values in scores.items()}
-    return total[0] / n, labelled
+    return total / n, labelled

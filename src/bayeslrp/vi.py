@@ -34,14 +34,21 @@ GUIDE_INITS = ("small", "randn")
 VI_BACKENDS = ("torch", "pyro")
 
 
-def _randn_start(guide: AutoNormal, net: nn.Module, generator: torch.Generator) -> None:
-    """Guide locations ~ N(0, 1) and scales = softplus(N(0, 1)), as the reference code
-    initialises its guide (AutoNormal only takes one initial scale for every site)."""
+def _randn_values(net: nn.Module, generator: torch.Generator):
+    """(name, location, raw scale) per parameter of `net`, both ~ N(0, 1), as the reference
+    code initialises its guide; one draw order for both backends."""
     for name, p in net.state_dict().items():
-        site = site_name(name)
-        event_dim = guide._event_dims[site]
         loc = torch.randn(p.shape, generator=generator).to(p)
         raw = torch.randn(p.shape, generator=generator).to(p)
+        yield name, loc, raw
+
+
+def _randn_start(guide: AutoNormal, net: nn.Module, generator: torch.Generator) -> None:
+    """Guide locations ~ N(0, 1) and scales = softplus(N(0, 1)) (`_randn_values`;
+    AutoNormal only takes one initial scale for every site)."""
+    for name, loc, raw in _randn_values(net, generator):
+        site = site_name(name)
+        event_dim = guide._event_dims[site]
         setattr(guide.locs, site, PyroParam(loc, constraints.real, event_dim))
         scale = nn.functional.softplus(raw)
         setattr(guide.scales, site, PyroParam(scale, guide.scale_constraint, event_dim))
@@ -129,14 +136,13 @@ def _torch_guide(net, x, y, *, lr, num_particles, init_scale, prior_scale, gener
     """(step(x, y, scale) -> loss, result() -> (locs, scales)) of the objective AutoNormal
     and Trace_ELBO optimise, without Pyro: loss = KL(q || prior) - scale x the mean
     log-likelihood over `num_particles` weight draws."""
+    if guide_init == "randn":
+        start = _randn_values(net, generator)
+    else:
+        start = ((name, p.detach().clone(), _inverse_softplus(torch.full_like(p, init_scale)))
+                 for name, p in net.state_dict().items())  # fmt: skip
     locs, raws = {}, {}
-    for name, p in net.state_dict().items():
-        if guide_init == "randn":  # drawn in _randn_start's order
-            loc = torch.randn(p.shape, generator=generator).to(p)
-            raw = torch.randn(p.shape, generator=generator).to(p)
-        else:
-            loc = p.detach().clone()
-            raw = _inverse_softplus(torch.full_like(p, init_scale))
+    for name, loc, raw in start:
         locs[name], raws[name] = loc.requires_grad_(), raw.requires_grad_()
     optimizer = torch.optim.Adam([*locs.values(), *raws.values()], lr=lr)
     log_density = likelihood.log_density
