@@ -47,7 +47,7 @@ rule compute_relevance:
     params:
         hidden=hidden,
         n_samples=lambda w: n_samples(w.model),
-        layers=lambda w: explained_layers(w.model),
+        layers=lambda w: explained_layers(w.model, w.attack),
         explainer=explainer_settings,
         sample_metrics=sample_metric_settings,
         device=config["device"],

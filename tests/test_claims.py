@@ -18,7 +18,7 @@ from bayeslrp.tables import robustness_summary
 
 SETTINGS = {"k": 10, "k_correlation": 100, "c1_max": 0.5, "c2_min": 0.8, "c3_min": 0.0,
             "c4_min": 0.0, "c5_min": 0.0, "c5_det_max": 0.1, "c6_min": 0.0, "c2b_min": 0.0,
-            "c2m_min": 0.0, "c5m_min": 0.0,
+            "c2m_min": 0.0, "c5m_min": 0.0, "c7_min": 0.0,
             "confidence": 0.95,
             "bootstrap": 200, "bootstrap_seed": 0}  # fmt: skip
 
@@ -68,9 +68,10 @@ def test_claims_on_a_table_built_so_that_c1_to_c4_hold_and_c5_fails():
     assert claims["verdict"].to_dict() == {
         "C1": "supported", "C2": "supported", "C2m": "supported", "C2b": "inconclusive",
         "C3": "supported", "C4": "supported", "C5a": "inconclusive", "C5b": "not supported",
-        "C5m": "not supported", "C6": "inconclusive",
+        "C5m": "not supported", "C6": "inconclusive", "C7": "inconclusive",
     }  # fmt: skip
     assert "averaging control" in claims.loc["C6", "note"]
+    assert "beta_lrp" in claims.loc["C7", "note"]
     assert "twin" in claims.loc["C2b", "note"]
     # C5a: independent in every group; 6 sampling errors of a mean of six 60-point rhos
     assert abs(claims.loc["C5a", "value"]) < 0.3 and claims.loc["C5b", "value"] > 0.8
@@ -78,7 +79,7 @@ def test_claims_on_a_table_built_so_that_c1_to_c4_hold_and_c5_fails():
     assert claims.loc["C1", "value"] == pytest.approx(0.27, abs=0.02)
     assert claims.loc["C2", "value"] == pytest.approx(0.95, abs=0.01)
     # (C3's interval is near-degenerate here: n alone orders the Bayesian scores)
-    defined = claims.drop(index=["C6", "C2b"])  # no controls or twin in this table
+    defined = claims.drop(index=["C6", "C2b", "C7"])  # no controls, twin or beta_lrp here
     assert (defined["ci_low"] <= defined["value"] + 1e-3).all()
     assert (defined["value"] <= defined["ci_high"] + 1e-3).all()
     assert (defined["n_seeds"] == 3).all()
@@ -231,6 +232,40 @@ def test_breakdown_gives_each_attack_its_own_verdict():
         "C2", "value"]
 
 
+@pytest.mark.parametrize("offset, expected", [(0.1, "supported"), (-0.1, "not supported")])
+def test_c7_compares_bayesian_nets_with_the_beta_smoothed_det_net(offset, expected):
+    """The det net's beta_lrp rows: the HMC net's at n = 100 lowered by `offset` (plus noise
+    of mean 0), as a single network; only C7 reads them."""
+    table = synthetic_table()
+    smoothed = with_control(table, "det", [100], offset)
+    rival = smoothed.index >= len(table)
+    smoothed.loc[rival, "n_samples"], smoothed.loc[rival, "explainer"] = 1, "beta_lrp"
+    smoothed.loc[rival, "arch"] = "fc"
+    claims = claims_table(claims_breakdown(smoothed, SETTINGS)).set_index("claim")
+    assert claims.loc["C7", "value"] == pytest.approx(offset, abs=0.02)  # as C6 above
+    assert claims.loc["C7", "verdict"] == expected
+    assert claims.loc["C7", "n_rows"] == 180  # fc HMC at n = 100: 60 points x 3 seeds
+    before = claims_table(claims_breakdown(table, SETTINGS)).set_index("claim")
+    for claim in ("C1", "C2", "C2m", "C3", "C4", "C5a", "C5b", "C5m", "C6"):
+        assert claims.loc[claim, "value"] == before.loc[claim, "value"] or (
+            np.isnan(claims.loc[claim, "value"]) and np.isnan(before.loc[claim, "value"])), claim
+
+
+def test_explanation_attacks_are_a_slice_of_their_own_not_pooled_with_label_attacks():
+    table = synthetic_table(seeds=(0,), points=30)
+    topk = table.assign(attack="topk")
+    topk.loc[topk["inference"] != "det", "explanation_robustness"] = 0.1
+    manipulation = topk.assign(attack="manipulation")
+    both = pd.concat([table, topk, manipulation], ignore_index=True)
+    breakdown = claims_breakdown(both, SETTINGS)
+    assert set(breakdown["attack"]) == {"all", "fgsm", "topk", "manipulation", "explanation"}
+    c2 = breakdown.query("claim == 'C2' and subset == 'all' and dataset == 'all'")
+    c2 = c2.set_index("attack")["value"]
+    alone = evaluate_claims(table, SETTINGS).set_index("claim").loc["C2", "value"]
+    assert c2["all"] == alone  # the study's claims: attacks on the label only
+    assert c2["explanation"] == 0.1 and c2["topk"] == 0.1
+
+
 def test_summary_quartiles_and_mean_interval():
     table = synthetic_table(seeds=(0,), points=40)
     summary = robustness_summary(table, n_boot=200)
@@ -321,7 +356,7 @@ def test_claims_resting_on_a_failed_posterior_are_flagged_and_the_page_says_so()
     assert claims["gate"].to_dict() == {
         "C1": "not applicable", "C2": "failed", "C2m": "failed", "C2b": "not applicable",
         "C3": "failed", "C4": "failed", "C5a": "failed", "C5b": "not applicable",
-        "C5m": "failed", "C6": "not applicable",
+        "C5m": "failed", "C6": "not applicable", "C7": "not applicable",
     }  # fmt: skip
     assert claims.loc["C2", "gate_note"] == ("mnist fc_hmc seed 0: 41% of test points have "
                                              "function-space R-hat > 1.1")  # fmt: skip
@@ -426,7 +461,7 @@ def test_c5_is_reported_at_every_n():
     assert sorted(by_n.query("dataset == 'all' and subset == 'all'")["n_samples"]) == [10, 50, 100]
     table = claims_table(breakdown)
     assert table["claim"].tolist() == ["C1", "C2", "C2m", "C2b", "C3", "C4", "C5a", "C5b",
-                                       "C5m", "C6"]  # fmt: skip
+                                       "C5m", "C6", "C7"]  # fmt: skip
 
 
 def test_the_summary_page_prints_no_nan_for_a_missing_note(tmp_path):

@@ -149,7 +149,7 @@ def test_every_variant_reports_every_claim(study):
     # only the listed variant ran, though the catalogue defines two
     assert table["variant"].unique().tolist() == ["reference_like"]
     assert table["claim"].tolist() == ["C1", "C2", "C2m", "C2b", "C3", "C4", "C5a", "C5b",
-                                       "C5m", "C6"]  # fmt: skip
+                                       "C5m", "C6", "C7"]  # fmt: skip
     assert "hmc.protocol=per_batch" in table["changes"].iloc[0]
     assert not (study / "results/sensitivity/paper_text").exists()
     png = study / "results/figures/sensitivity.png"

@@ -163,7 +163,7 @@ def test_claims_and_summary_tables(smoke_run):
     design = ["claim", "statement", "statistic", "value", "ci_low", "ci_high", "n_seeds", "verdict"]
     assert list(claims.columns[: len(design)]) == design
     assert claims["claim"].tolist() == ["C1", "C2", "C2m", "C2b", "C3", "C4", "C5a", "C5b",
-                                        "C5m", "C6"]  # fmt: skip
+                                        "C5m", "C6", "C7"]  # fmt: skip
     # the smoke run pairs fc_hmc with the ensemble (2 members: n = 2) and weight noise
     assert claims.set_index("claim")["value"].notna()["C6"]
     assert claims.set_index("claim")["value"].notna()["C2b"]  # fc_hmc against fc_twin

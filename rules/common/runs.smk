@@ -14,10 +14,12 @@ def n_samples(model):
     return sorted(config["n_samples"])
 
 
-def explained_layers(model):
-    """Layers whose units are explained: the output layer, or every learnable layer."""
+def explained_layers(model, attack=None):
+    """Layers whose units are explained: the output layer, or every learnable layer; for
+    the adversarials of an attack on the explanation, which attacks the output layer's
+    heatmap, the output layer only."""
     arch, _ = split_model_name(model)
-    if config["explainers"]["layers"] == "all":
+    if config["explainers"]["layers"] == "all" and attack not in EXPLANATION_ATTACKS:
         return list(LEARNABLE_LAYERS[arch])
     return [output_layer(arch)]
 
@@ -41,12 +43,23 @@ def attack_runs(model):
     ]
 
 
+def model_explainers(model):
+    """The explainers run for one model: all of explainers.names, less, for every family
+    but det, those of the det nets only (names.DET_ONLY_EXPLAINERS)."""
+    _, inference = split_model_name(model)
+    return [
+        e
+        for e in config["explainers"]["names"]
+        if inference == "det" or e not in DET_ONLY_EXPLAINERS
+    ]
+
+
 def relevance_runs(model):
     """(explainer, attack) of every relevance artifact of one model: each holds every n
     and explained layer."""
     return [
         dict(explainer=e, attack=a)
-        for e in config["explainers"]["names"]
+        for e in model_explainers(model)
         for a in config["attacks"]["names"]
     ]
 
@@ -57,7 +70,7 @@ def evaluation_runs(model):
         dict(**run, n=n, layer=layer)
         for run in relevance_runs(model)
         for n in n_samples(model)
-        for layer in explained_layers(model)
+        for layer in explained_layers(model, run["attack"])
     ]
 
 

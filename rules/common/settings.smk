@@ -23,6 +23,10 @@ def attack_settings(wildcards):
         settings["source_settings"] = {
             k: v for k, v in crafting.items() if k != "epsilon"
         }
+    if wildcards.attack in EXPLANATION_ATTACKS:  # they attack the study's explanation
+        settings["lrp_epsilon"] = config["explainers"]["lrp"]["epsilon"]
+        if wildcards.attack == "topk":  # the metric's own top-k set
+            settings["mode"] = config["metrics"]["topk_overlap"]["mode"]
     return canonical(settings)
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bayeslrp import apgd
-from bayeslrp.metrics import perturbed
+from bayeslrp import apgd, explanation_attacks
+from bayeslrp.metrics import perturbed, project
 from bayeslrp.noise import noise_attack
 from bayeslrp.posterior import Posterior
 from bayeslrp.square import square_attack
@@ -87,11 +87,6 @@ def loss_gradient(
         else:
             grad += part_grad
     return grad
-
-
-def project(x_adv: torch.Tensor, x: torch.Tensor, epsilon: float) -> torch.Tensor:
-    """Nearest point of the L-inf ball of radius epsilon around x that lies in [0, 1]."""
-    return torch.minimum(torch.maximum(x_adv, x - epsilon), x + epsilon).clamp(0.0, 1.0)
 
 
 def _moved(x_adv: torch.Tensor, start: torch.Tensor, per_sample: bool) -> torch.Tensor:
@@ -173,6 +168,7 @@ REGISTRY = {
     # crafted on another net with a registered attack (attack_batch, looked up when called)
     "transfer": lambda *args, **settings: transfer_attack(*args, craft=attack_batch, **settings),
     "noise": noise_attack,
+    **explanation_attacks.registry_entries(),
 }
 
 

@@ -35,6 +35,8 @@ from bayeslrp.names import (
     AVERAGING_CONTROLS,
     BAYESIAN_INFERENCES,
     CONTROL_ATTACKS,
+    EXPLANATION_ATTACKS,
+    SMOOTHING_RIVAL,
     STUDY_EXPLAINER,
     TWIN_OF,
 )
@@ -294,6 +296,14 @@ def _c6_select(frame, s):
     return _paired_with(frame, s, bayesian(frame), AVERAGING_CONTROLS)
 
 
+# The pseudo-family of claim C7: the det net explained by the smoothing rival.
+SMOOTHED_DET = f"det_{SMOOTHING_RIVAL}"
+
+
+def _c7_select(frame, s):
+    return _paired_with(frame, s, largest_n(bayesian(frame)), [SMOOTHED_DET])
+
+
 def _mean_paired_difference(rows):
     return _per_group(rows, lambda g: _nanmean(g["explanation_robustness"]))
 
@@ -475,6 +485,18 @@ CLAIMS = [
         "needs a Bayesian net and an averaging control (ensemble, weight_noise) of the same "
         "architecture evaluated at the same n", _paired_p_value,
     ),
+    Claim(
+        "C7", "Bayesian averaging beats beta-smoothing of the deterministic net",
+        "mean paired difference of k-LRP robustness at the output layer, Bayesian net at the "
+        "largest n minus the deterministic net of the same architecture and seed explained "
+        "with beta-smoothed LRP (explainers.beta_lrp: one network, no averaging), within "
+        "each (dataset, attack, architecture, pair) group, averaged over groups",
+        _c7_select, _mean_paired_difference, "c7_min", "above",
+        "Wilcoxon signed-rank, Bayesian > beta-smoothed det: one mean paired difference per "
+        "point",
+        "needs a Bayesian net and beta_lrp in explainers.names with the det net of its "
+        "architecture", _paired_p_value,
+    ),
 ]  # fmt: skip
 
 
@@ -613,6 +635,16 @@ def _slice_claims(part: pd.DataFrame, settings: dict, gates: pd.DataFrame | None
     return frames + [claims_by_n(part, settings, gates)] if with_n else frames
 
 
+def claim_rows(robustness: pd.DataFrame) -> pd.DataFrame:
+    """The rows the claims read: the study's explainer (LRP), and the det nets' rows of the
+    smoothing rival (beta-smoothed LRP) as the pseudo-family `SMOOTHED_DET` (claim C7;
+    no other claim selects it)."""
+    rival = robustness[(robustness["explainer"] == SMOOTHING_RIVAL)
+                       & (robustness["inference"] == "det")]  # fmt: skip
+    return pd.concat([study_rows(robustness), rival.assign(inference=SMOOTHED_DET)],
+                     ignore_index=True)  # fmt: skip
+
+
 def claims_breakdown(
     robustness: pd.DataFrame, settings: dict, gates: pd.DataFrame | None = None,
     workers: int = 1,
@@ -625,15 +657,21 @@ def claims_breakdown(
     and metric (top-k overlap at claims.k and claims.k_correlation): the rows of other
     explainers and metrics are left out. Slices are bootstrapped in `workers` processes;
     each draws from its own generator seeded by claims.bootstrap_seed, so the table does
-    not depend on `workers`."""
-    robustness = topk_rows(study_rows(robustness), [settings["k"], settings["k_correlation"]])
-    by_dataset = [(d, "all", robustness[robustness["dataset"] == d])
-                  for d in sorted(robustness["dataset"].unique())]  # fmt: skip
+    not depend on `workers`. The claims as defined (attack "all") are about the attacks on
+    the label; the attacks on the explanation (names.EXPLANATION_ATTACKS) appear on their
+    own and pooled as attack "explanation"."""
+    robustness = topk_rows(claim_rows(robustness), [settings["k"], settings["k_correlation"]])
+    explanation = robustness["attack"].isin(EXPLANATION_ATTACKS)
+    label = robustness[~explanation]
+    by_dataset = [(d, "all", label[label["dataset"] == d])
+                  for d in sorted(label["dataset"].unique())]  # fmt: skip
     # Per attack (datasets pooled): a verdict the pooled claim owes to one attack shows here.
     attacks = sorted(_attacks_only(robustness)["attack"].unique())
     by_attack = [("all", a, robustness[robustness["attack"] == a]) for a in attacks]
+    if explanation.any():
+        by_attack.append(("all", "explanation", robustness[explanation]))
     slices, places = [], []
-    for dataset, attack, rows in [("all", "all", robustness), *by_dataset,
+    for dataset, attack, rows in [("all", "all", label), *by_dataset,
                                   *(by_attack if len(attacks) > 1 else [])]:  # fmt: skip
         for subset in ("all", "perturbed"):
             part = rows if subset == "all" else rows[rows["perturbed"]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from bayeslrp import gradient_x_input, lrp
+from bayeslrp import gradient_x_input, lrp, smooth_lrp
 from bayeslrp.heatmaps import heatmap_moments, mean_heatmaps
 from bayeslrp.names import EXPLAINER_SPEED_SETTINGS
 from bayeslrp.posterior import Posterior
@@ -19,6 +19,7 @@ from bayeslrp.posterior import Posterior
 REGISTRY = {
     "lrp": lrp.sample_relevance,
     "gradient_x_input": gradient_x_input.sample_heatmaps,
+    "beta_lrp": smooth_lrp.sample_heatmaps,
 }
 
 

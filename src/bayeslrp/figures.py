@@ -53,7 +53,8 @@ from bayeslrp.models import output_layer
 from bayeslrp.topk import relevant_pixels, topk_membership
 
 # One colour per registered attack, in names.ATTACKS order, so a new attack needs no edit here.
-PALETTE = ("#4c9be8", "#e8804c", "#7f7f7f", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#bcbd22")
+PALETTE = ("#4c9be8", "#e8804c", "#7f7f7f", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
+           "#17becf")
 ATTACK_COLOURS = dict(zip(names.ATTACKS, PALETTE, strict=False))
 # Line and marker per series of the accuracy figure ("clean", then every attack): plotnine's
 # default linetype palette has four entries, a fifth series would draw with none. Lines

@@ -54,8 +54,13 @@ FITTED = {
 }
 # Adversarial attacks, and controls: perturbations that do not attack (a reference point
 # for the masking checks, left out of the study's claims).
-ATTACKS = ("fgsm", "pgd", "apgd_ce", "apgd_dlr", "square", "transfer", "noise")
+ATTACKS = ("fgsm", "pgd", "apgd_ce", "apgd_dlr", "square", "transfer", "noise", "topk",
+           "manipulation")
 CONTROL_ATTACKS = ("noise",)
+# Attacks on the explanation, not the label (explanation_attacks.py): they keep the
+# prediction by construction, so the study's claims (about label attacks) leave them out
+# and the claims breakdown shows them as a slice of their own.
+EXPLANATION_ATTACKS = ("topk", "manipulation")
 # Attacks that never take the attacked model's gradient (the black-box side of the masking
 # checks, masking.py): query-based, or crafted on another net.
 BLACK_BOX_ATTACKS = ("square", "transfer")
@@ -68,7 +73,13 @@ TRANSFER_SOURCES = ("det", "twin")
 # (APGD, Square: the posterior predictive with their own loss; noise) ignore them, so
 # changing those settings reruns these only.
 SHARED_SETTING_ATTACKS = ("fgsm", "pgd")
-EXPLAINERS = ("lrp", "gradient_x_input")
+EXPLAINERS = ("lrp", "gradient_x_input", "beta_lrp")
+# Explainers run for the det nets only: beta-smoothing is the cheap rival of averaging n
+# draws (claim C7), not something to average.
+DET_ONLY_EXPLAINERS = ("beta_lrp",)
+# The rival explanation of claim C7: the det net explained by it enters the claims as the
+# pseudo-family `det_<name>`.
+SMOOTHING_RIVAL = "beta_lrp"
 # The study's explainer: its heatmaps drive the claims and the figures; the others are
 # compared with it in the tables.
 STUDY_EXPLAINER = "lrp"

@@ -108,13 +108,19 @@ def attack_summary(
     (signs of gradient masking), and of points the attack could not move for that reason
     (correctly classified, not flipped, zero gradient at the start); for a query attack
     (Square) the mean model queries per point and their cost in forward passes (queries x
-    n draws), NaN for the others.
+    n draws), NaN for the others; for an explanation attack (explanation_attacks.py) the
+    mean of its objective at x and at the returned point, NaN for the others.
     `result` is an artifact of `attacks.run_attack`."""
     x_adv = result["adversarial"]
     queries, passes = math.nan, math.nan
     if "queries" in result:
         queries = result["queries"].double().mean().item()
         passes = queries * keys["n_samples"]
+    objective = {
+        column: result[key].double().mean().item() if key in result else math.nan
+        for column, key in (("explanation_objective_start", "explanation_objective_start"),
+                            ("explanation_objective_end", "explanation_objective"))
+    }  # fmt: skip
     delta = (x_adv - x).flatten(1).double()
     pred_clean, pred_adv = p_clean.argmax(1), p_adv.argmax(1)
     # Stuck: correctly classified, not flipped, and the attacked loss flat at the start. Not
@@ -135,6 +141,7 @@ def attack_summary(
         "adversarial_accuracy": (pred_adv == labels).double().mean().item(),
         "queries_per_point": queries,
         "forward_passes_per_point": passes,
+        **objective,
     }
 
 
