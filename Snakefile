@@ -69,6 +69,7 @@ rule figures:
         convergence_figures(),
         uncertainty_outputs(),
         sweep_outputs(),
+        explanation_attack_outputs(),
         rules.plot_claims.output,
         sensitivity_outputs("png"),
         expand(

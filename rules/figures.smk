@@ -46,6 +46,38 @@ rule plot_heatmaps:
         "../workflow_scripts/plot_heatmaps.py"
 
 
+rule plot_explanation_attack:
+    input:
+        points=explanation_attack_inputs("points"),
+        attacks=explanation_attack_inputs("attacks"),
+        relevance=explanation_attack_inputs("relevance"),
+        robustness=rules.build_tables.output.robustness,
+        code=package_modules("heatmap_examples", "figures", "io"),
+    output:
+        png=report(
+            "results/figures/explanation_attack.png",
+            caption="../report/explanation_attack.rst",
+            category="relevance",
+        ),
+        pdf="results/figures/explanation_attack.pdf",
+    log:
+        "logs/plot_explanation_attack/plot_explanation_attack.log",
+    benchmark:
+        "results/benchmarks/plot_explanation_attack/plot_explanation_attack.tsv"
+    conda:
+        "../envs/results.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        examples=explanation_attack_examples(),
+        k=max(config["metrics"]["topk_overlap"]["k"]),
+        topk_mode=config["metrics"]["topk_overlap"]["mode"],
+    script:
+        "../workflow_scripts/plot_explanation_attack.py"
+
+
 rule plot_model_robustness:
     input:
         robustness=rules.build_tables.output.robustness,

@@ -226,6 +226,7 @@ rule flag_masking:
 rule write_summary:
     input:
         claims=rules.evaluate_claims.output.claims,
+        breakdown=rules.evaluate_claims.output.breakdown,
         comparison=rules.evaluate_claims.output.comparison,
         attacks=rules.build_tables.output.attacks,
         accuracy=rules.build_tables.output.accuracy,

@@ -65,7 +65,7 @@ def tiny_config(tmp_path_factory) -> Path:
     config = yaml.safe_load((ROOT / "configs" / "smoke.yaml").read_text())
     config.update(datasets=["fashion_mnist"], models=["fc_det", "fc_hmc"])
     config["attacks"]["names"] = ["fgsm"]
-    config["explainers"]["layers"] = "output"
+    config["explainers"].update(layers="output", names=["lrp"])
     path = tmp_path_factory.mktemp("config") / "tiny.yaml"
     path.write_text(yaml.safe_dump(config))
     return path

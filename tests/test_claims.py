@@ -345,6 +345,33 @@ def test_the_plain_answer_names_masking_and_the_sensitivity_verdicts():
     assert "Short answer: no: the high robustness rests on inputs the attack left unchanged" in page
 
 
+def test_the_page_answers_the_explanation_attacks_question_from_their_own_slice():
+    table = synthetic_table(seeds=(0,), points=30)
+    topk = table.assign(attack="topk")
+    topk.loc[topk["inference"] == "det", "explanation_robustness"] = 0.1  # det: moved a lot
+    breakdown = claims_breakdown(pd.concat([table, topk], ignore_index=True), SETTINGS)
+    claims = claims_table(breakdown)
+    attacks = pd.DataFrame({
+        "dataset": "mnist", "arch": "fc", "inference": ["det", "hmc", "hmc", "det"],
+        "seed": 0, "attack": ["topk", "topk", "topk", "fgsm"], "n_samples": [1, 10, 100, 1],
+        "explanation_objective_start": [0.3, 0.3, 0.3, np.nan],
+        "explanation_objective_end": [0.1, 0.25, 0.2, np.nan], "success_rate": 0.0,
+        "unchanged_fraction": 0.0, "zero_gradient_fraction": 0.0, "saturated_fraction": 0.0,
+    })  # fmt: skip
+    comparison = baseline_comparison(table, table.assign(explainer="input"))
+    page = summary_page(claims, "Intro.", SETTINGS, comparison, attacks, breakdown=breakdown)
+    assert "- topk, fc_det: 0.300 -> 0.100, prediction kept on 100% of the points" in page
+    assert "- topk, fc_hmc: 0.300 -> 0.200" in page  # at its largest n only
+    explanation = breakdown.query("attack == 'explanation' and dataset == 'all' and "
+                                  "subset == 'all' and claim == 'C2m'").iloc[0]  # fmt: skip
+    assert explanation["verdict"] == "supported"
+    assert "more stable than the deterministic net's? C2m:" in page
+    # without explanation attacks there is no such section
+    page = summary_page(claims, "Intro.", SETTINGS, comparison,
+                        attacks[attacks["attack"] == "fgsm"], breakdown=breakdown)  # fmt: skip
+    assert "Attacks on the explanation" not in page
+
+
 def test_claims_resting_on_a_failed_posterior_are_flagged_and_the_page_says_so():
     table = synthetic_table(seeds=(0,), points=20)
     gates = pd.DataFrame({"dataset": "mnist", "arch": ["fc", "conv"], "inference": ["hmc", "vi"],

@@ -6,17 +6,9 @@ from functools import cache
 import pandas as pd
 
 from bayeslrp import io
-from bayeslrp.figures import (
-    clean_vs_adversarial,
-    example_point,
-    inner_layers,
-    layer_label,
-    save,
-    select,
-    topk_overlap,
-)
-from bayeslrp.models import output_layer, split_model_name
-from bayeslrp.names import topk_label
+from bayeslrp.figures import clean_vs_adversarial, inner_layers, layer_label, save, topk_overlap
+from bayeslrp.heatmap_examples import heatmaps, output_examples
+from bayeslrp.models import split_model_name
 from bayeslrp.runtime import configure_logging, job
 
 snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
@@ -31,45 +23,9 @@ runs = [
         p.examples, inp.points, inp.attacks, inp.relevance, strict=True
     )
 ]
-
-
-def columns(run):
-    """The robustness.csv columns that identify one run at the figures' k."""
-    arch, inference = split_model_name(run["model"])
-    return dict(dataset=run["dataset"], arch=arch, inference=inference, seed=run["seed"],
-                attack=run["attack"], n_samples=run["n"], explainer=run["explainer"],
-                layer=run["layer"], metric=topk_label(p.k))  # fmt: skip
-
-
-def heatmaps(run, point):
-    heat = io.section(load(run["relevance_path"]),
-                      io.relevance_key(run["layer"], run["n"]))
-    return heat["clean"][point, 0].numpy(), heat["adversarial"][point, 0].numpy()
-
-
-def adversarial_image(run, point):
-    attack = io.section(load(run["attack_path"]), io.samples_key(run["n"]))
-    return attack["adversarial"][point, 0].numpy()
-
-
-def is_output(run):
-    return run["layer"] == output_layer(split_model_name(run["model"])[0])
-
-
-examples, notes = [], []
-for dataset in dict.fromkeys(run["dataset"] for run in runs):
-    shown = [run for run in runs if run["dataset"] == dataset and is_output(run)]
-    point, why = example_point(robustness, [columns(run) for run in shown])
-    notes.append(f"{dataset} point {point}: {why}")
-    for run in shown:
-        clean, adversarial = heatmaps(run, point)
-        score = select(robustness, **columns(run), point=point)["explanation_robustness"].item()
-        examples.append({
-            "name": f"{dataset}\n{run['model']} n={run['n']}", "run": run, "point": point,
-            "image": load(run["points"])["images"][point, 0].numpy(),
-            "adversarial": adversarial_image(run, point),
-            "clean_heat": clean, "adv_heat": adversarial, "robustness": score,
-        })  # fmt: skip
+examples, notes = output_examples(
+    runs, robustness, p.k, load, lambda run: f"{run['dataset']}\n{run['model']} n={run['n']}"
+)
 attack = runs[0]["attack"].upper()
 title = (f"Top-{p.k} LRP pixels before and after {attack} (red: positive, blue: negative "
          f"relevance)\n{'; '.join(notes)}")  # fmt: skip
@@ -85,7 +41,8 @@ net = ex["run"]["model"]
 layers = [run for run in runs if run["dataset"] == p.example_dataset and run["model"] == net]
 arch = split_model_name(net)[0]
 names = layer_label(pd.DataFrame({"layer": [run["layer"] for run in layers], "arch": arch}))
-heats = {str(label): heatmaps(run, ex["point"]) for label, run in zip(names, layers, strict=True)}
+heats = {str(label): heatmaps(run, ex["point"], load)
+         for label, run in zip(names, layers, strict=True)}  # fmt: skip
 plot = inner_layers(ex["image"], ex["adversarial"], heats, f"LRP of every layer: {name}")
 save(plot, out.fig3, out.pdf[2])
 log.info("heatmap figures: %s", "; ".join(notes))

@@ -219,6 +219,39 @@ def heatmap_examples():
     return examples
 
 
+def explanation_attack_examples():
+    """Artifacts of the explanation-attack figure: the run's first attack on the
+    explanation, at the largest n, output layer, first seed, every dataset; the nets of
+    example_models(), each with LRP and, for det, beta-smoothed LRP when run. None when the
+    run has no attack on the explanation."""
+    attack = next(
+        (a for a in config["attacks"]["names"] if a in EXPLANATION_ATTACKS), None
+    )
+    if attack is None:
+        return []
+    examples = []
+    for dataset in config["datasets"]:
+        for model in example_models():
+            arch, _ = split_model_name(model)
+            for explainer in model_explainers(model):
+                if explainer == STUDY_EXPLAINER or explainer in DET_ONLY_EXPLAINERS:
+                    examples.append(
+                        dict(dataset=dataset, model=model, seed=config["seeds"][0],
+                             explainer=explainer, attack=attack,
+                             n=max(n_samples(model)), layer=output_layer(arch))
+                    )  # fmt: skip
+    return examples
+
+
+def explanation_attack_inputs(kind):
+    return [PATHS[kind].format(**run) for run in explanation_attack_examples()]
+
+
+def explanation_attack_outputs():
+    """The explanation-attack figure, where the run has an attack on the explanation."""
+    return rules.plot_explanation_attack.output if explanation_attack_examples() else []
+
+
 def heatmap_inputs(kind):
     return [PATHS[kind].format(**run) for run in heatmap_examples()]
 

@@ -9,6 +9,7 @@ import pandas as pd
 from bayeslrp.claims import VERDICTS
 from bayeslrp.names import (
     BAYESIAN_INFERENCES,
+    EXPLANATION_ATTACKS,
     SINGLE_NETWORK_INFERENCES,
     STUDY_EXPLAINER,
     topk_label,
@@ -95,6 +96,44 @@ def plain_answer(
             *gate_lines(claims), *lines]  # fmt: skip
 
 
+def explanation_attack_lines(breakdown: pd.DataFrame, attacks: pd.DataFrame) -> list[str]:
+    """Plain words for the attacks on the explanation (names.EXPLANATION_ATTACKS): what
+    each did per family at its largest n, and the claims on them pooled (the breakdown's
+    attack "explanation"): Bayesian against deterministic (C2m) and against beta-smoothed
+    (C7) explanations. Empty when the run has none."""
+    rows = attacks[attacks["attack"].isin(EXPLANATION_ATTACKS)]
+    if not len(rows):
+        return []
+    largest = rows.groupby(["dataset", "arch", "inference", "seed", "attack"])["n_samples"]
+    rows = rows[rows["n_samples"] == largest.transform("max")]
+    lines = ["Attacks on the explanation", "-" * 26, "",
+             "The top-k attack (Ghorbani et al. 2019) and the targeted manipulation "
+             "(Dombrowski et al. 2019) move the output layer's mean LRP heatmap and keep the "
+             "prediction. Their objective (top-k: share of relevance on the clean top-k "
+             "pixels; manipulation: distance to another point's heatmap, 1 at the start) at "
+             "the clean points and after the attack, mean over points, datasets and seeds, "
+             "each family at its largest n:", ""]  # fmt: skip
+    summary = rows.groupby(["attack", "arch", "inference"], sort=True).agg(
+        start=("explanation_objective_start", "mean"), end=("explanation_objective_end", "mean"),
+        kept=("success_rate", lambda v: 1 - v.mean()))  # fmt: skip
+    for (attack, arch, inference), row in summary.iterrows():
+        lines.append(f"- {attack}, {arch}_{inference}: {row.start:.3f} -> {row.end:.3f}, "
+                     f"prediction kept on {row.kept:.0%} of the points")  # fmt: skip
+    pooled = breakdown[(breakdown["attack"] == "explanation") & (breakdown["dataset"] == "all")
+                       & (breakdown["subset"] == "all") & breakdown["n_samples"].isna()]
+    by_claim = pooled.set_index("claim")
+    lines.append("")
+    for claim, question in (("C2m", "more stable than the deterministic net's"),
+                            ("C7", "more stable than the deterministic net's beta-smoothed "
+                                   "LRP")):  # fmt: skip
+        if claim in by_claim.index:
+            row = by_claim.loc[claim]
+            lines.append(f"- Under these attacks, are Bayesian explanations {question}? "
+                         f"{claim}: {_interval(row.value, row.ci_low, row.ci_high)}, "
+                         f"**{row.verdict}** (claims_breakdown.csv, attack explanation).")
+    return [*lines, ""]
+
+
 def gate_lines(claims: pd.DataFrame) -> list[str]:
     """Plain words for the claims that rest on posteriors which failed their gates."""
     failed = claims[claims["gate"] == "failed"]
@@ -158,6 +197,7 @@ def summary_page(
     sensitivity: pd.DataFrame | None = None,
     accuracy: pd.DataFrame | None = None,
     masking: pd.DataFrame | None = None,
+    breakdown: pd.DataFrame | None = None,
 ) -> str:
     """The report's first page (reStructuredText): a plain-language answer, the verdict on
     every claim on all points and on the points the attack actually perturbed, and how LRP
@@ -191,6 +231,8 @@ def summary_page(
                   f"{_interval(row.value_perturbed, row.ci_low_perturbed, row.ci_high_perturbed)}",
                   f"     - {row.threshold}"]  # fmt: skip
     lines += ["", "Definitions of the statistics are in the claims table and the README.", ""]
+    if breakdown is not None and attacks is not None:
+        lines += explanation_attack_lines(breakdown, attacks)
     lines += ["LRP against trivial explanations", "-" * 32, ""]
     for (inference, bayes), part in comparison.groupby(
         [comparison["inference"], ~comparison["inference"].isin(SINGLE_NETWORK_INFERENCES)]
