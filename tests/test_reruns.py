@@ -12,7 +12,8 @@ pytestmark = pytest.mark.workflow
 AGGREGATES = {"build_tables", "describe_settings", "summarise_robustness", "evaluate_claims",
               "write_summary", "plot_heatmaps", "plot_model_robustness", "plot_diagnostics",
               "plot_convergence", "plot_claims", "plot_heatmap_uncertainty",
-              "plot_epsilon_sweep", "flag_masking", "all"}  # fmt: skip
+              "plot_epsilon_sweep", "plot_explanation_attack", "flag_masking",
+              "all"}  # fmt: skip
 
 
 def planned(workdir, config_path):
@@ -50,7 +51,14 @@ def test_lrp_epsilon_reruns_only_relevance_and_what_follows(smoke_run, tmp_path)
 
     jobs = planned(smoke_run, changed_config(tmp_path, edit))
     rules = {rule for rule, _ in jobs} - AGGREGATES
-    assert rules == {"explain_clean", "compute_relevance", "compute_robustness"}
+    # the attack on the explanation attacks LRP at its epsilon: it reruns, no other attack
+    assert rules == {"explain_clean", "compute_relevance", "compute_robustness",
+                     "generate_attack", "evaluate_attack"}  # fmt: skip
+    for rule, outputs in jobs:
+        if rule in ("generate_attack", "evaluate_attack"):
+            assert "/topk" in outputs, outputs
+        if rule in ("explain_clean", "compute_relevance"):  # beta_lrp has its own epsilon
+            assert "beta_lrp" not in outputs, outputs
 
 
 @pytest.mark.parametrize(

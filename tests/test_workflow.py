@@ -61,9 +61,14 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
 def test_tables_have_the_design_columns_and_every_row(smoke_run):
     robustness = pd.read_csv(smoke_run / "results/tables/robustness.csv")
     assert list(robustness.columns) == ROBUSTNESS_COLUMNS
-    # 2 datasets x (model, n) runs x 2 attacks x 3 layers
-    # x 3 metrics (top-k overlap at 2 k, Spearman) x 20 points
-    assert len(robustness) == 2 * RUNS * 2 * 3 * 3 * 20
+    # 2 datasets x 3 metrics (top-k overlap at 2 k, Spearman) x 20 points x [(model, n)
+    # runs x (2 label attacks x 3 layers + the top-k attack on the explanation, output layer
+    # only) + the 2 det nets' beta-smoothed LRP (n = 1) under the same 2 x 3 + 1]
+    assert len(robustness) == 2 * 3 * 20 * (RUNS * (2 * 3 + 1) + 2 * (2 * 3 + 1))
+    beta = robustness[robustness["explainer"] == "beta_lrp"]
+    assert set(beta["inference"]) == {"det"}
+    explanation = robustness[robustness["attack"] == "topk"]
+    assert (explanation["layer"] == explanation["arch"].map({"fc": 5, "conv": 7})).all()
     assert set(robustness["metric"]) == {"top10_overlap", "top30_overlap", "spearman"}
     # NaN = top-k undefined (fewer than k relevant pixels); the rest are overlaps in [0, 1]
     by_metric = robustness.groupby("metric")["explanation_robustness"]
@@ -85,7 +90,12 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     assert accuracy["test_accuracy"].between(0, 1).all()
     assert accuracy["ece"].between(0, 1).all()
     attacks = pd.read_csv(smoke_run / "results/tables/attacks.csv")
-    assert len(attacks) == 2 * RUNS * 2
+    assert len(attacks) == 2 * RUNS * 3
+    topk = attacks[attacks["attack"] == "topk"]
+    # the attack on the explanation keeps every prediction and lowers its objective
+    assert (topk["success_rate"] == 0).all()
+    assert (topk["explanation_objective_end"] <= topk["explanation_objective_start"]).all()
+    assert attacks.loc[attacks["attack"] != "topk", "explanation_objective_end"].isna().all()
     assert list(attacks.columns[:7]) == ["dataset", "arch", "inference", "seed", "attack",
                                          "epsilon", "n_samples"]  # fmt: skip
     assert attacks["linf_mean"].le(0.25 + 1e-6).all() and attacks["l2_mean"].gt(0).all()
@@ -167,6 +177,12 @@ def test_claims_and_summary_tables(smoke_run):
     # the smoke run pairs fc_hmc with the ensemble (2 members: n = 2) and weight noise
     assert claims.set_index("claim")["value"].notna()["C6"]
     assert claims.set_index("claim")["value"].notna()["C2b"]  # fc_hmc against fc_twin
+    assert claims.set_index("claim")["value"].notna()["C7"]  # against the det's beta_lrp
+    breakdown = pd.read_csv(tables / "claims_breakdown.csv")
+    assert {"topk", "explanation"} <= set(breakdown["attack"])
+    summary = (smoke_run / "results/report/summary.rst").read_text()
+    assert "Attacks on the explanation" in summary and "C7:" in summary
+    assert (smoke_run / "results/figures/explanation_attack.png").stat().st_size > 0
     # the smoke run's 2 chains are fewer than the gate's 3: every claim on HMC is flagged
     gates = pd.read_csv(tables / "posterior_gates.csv").set_index(["dataset", "inference"])
     assert set(gates.index) == {(d, i) for d in DATASETS for i in ("vi", "hmc", "laplace")}
