@@ -4,7 +4,7 @@ rule plot_heatmaps:
         attacks=heatmap_inputs("attacks"),
         relevance=heatmap_inputs("relevance"),
         robustness=rules.build_tables.output.robustness,
-        code=package_modules("figures", "models", "io"),
+        code=package_modules("heatmap_examples", "figures", "models", "io"),
     output:
         fig1=report(
             "results/figures/fig1_heatmaps.png",
