@@ -8,19 +8,14 @@ import pandas as pd
 
 from bayeslrp import io
 from bayeslrp.figures import clean_vs_adversarial, save
-from bayeslrp.heatmap_examples import output_examples
+from bayeslrp.heatmap_examples import example_runs, output_examples
 from bayeslrp.runtime import configure_logging, job
 
 snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 load = cache(io.load_tensors)
-runs = [
-    {**run, "points": points, "attack_path": attack, "relevance_path": relevance}
-    for run, points, attack, relevance in zip(
-        p.examples, inp.points, inp.attacks, inp.relevance, strict=True
-    )
-]
+runs = example_runs(p.examples, inp.points, inp.attacks, inp.relevance)
 examples, notes = output_examples(
     runs, pd.read_csv(inp.robustness), p.k, load,
     lambda run: f"{run['dataset']}\n{run['model']} {run['explainer']} n={run['n']}",

@@ -7,7 +7,7 @@ import pandas as pd
 
 from bayeslrp import io
 from bayeslrp.figures import clean_vs_adversarial, inner_layers, layer_label, save, topk_overlap
-from bayeslrp.heatmap_examples import heatmaps, output_examples
+from bayeslrp.heatmap_examples import example_runs, heatmaps, output_examples
 from bayeslrp.models import split_model_name
 from bayeslrp.runtime import configure_logging, job
 
@@ -17,12 +17,7 @@ inp, out, p = snakemake.input, snakemake.output, snakemake.params
 robustness = pd.read_csv(inp.robustness)
 # Several examples share one artifact (every layer and n of an attack sit in one file).
 load = cache(io.load_tensors)
-runs = [
-    {**run, "points": points, "attack_path": attack, "relevance_path": relevance}
-    for run, points, attack, relevance in zip(
-        p.examples, inp.points, inp.attacks, inp.relevance, strict=True
-    )
-]
+runs = example_runs(p.examples, inp.points, inp.attacks, inp.relevance)
 examples, notes = output_examples(
     runs, robustness, p.k, load, lambda run: f"{run['dataset']}\n{run['model']} n={run['n']}"
 )

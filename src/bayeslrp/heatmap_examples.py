@@ -13,6 +13,15 @@ from bayeslrp.models import output_layer, split_model_name
 from bayeslrp.names import topk_label
 
 
+def example_runs(examples: list[dict], points, attacks, relevance) -> list[dict]:
+    """The rules' example dicts with the paths of their artifacts (the rule's inputs of the
+    same names, in the same order)."""
+    return [
+        {**run, "points": path, "attack_path": attack, "relevance_path": heat}
+        for run, path, attack, heat in zip(examples, points, attacks, relevance, strict=True)
+    ]
+
+
 def columns(run: dict, k: int) -> dict:
     """The robustness.csv columns that identify one run (a rules' example dict) at k."""
     arch, inference = split_model_name(run["model"])

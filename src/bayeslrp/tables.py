@@ -112,15 +112,11 @@ def attack_summary(
     mean of its objective at x and at the returned point, NaN for the others.
     `result` is an artifact of `attacks.run_attack`."""
     x_adv = result["adversarial"]
-    queries, passes = math.nan, math.nan
-    if "queries" in result:
-        queries = result["queries"].double().mean().item()
-        passes = queries * keys["n_samples"]
-    objective = {
-        column: result[key].double().mean().item() if key in result else math.nan
-        for column, key in (("explanation_objective_start", "explanation_objective_start"),
-                            ("explanation_objective_end", "explanation_objective"))
-    }  # fmt: skip
+
+    def mean(key):  # of an optional per-point key of the artifact, NaN where absent
+        return result[key].double().mean().item() if key in result else math.nan
+
+    queries = mean("queries")
     delta = (x_adv - x).flatten(1).double()
     pred_clean, pred_adv = p_clean.argmax(1), p_adv.argmax(1)
     # Stuck: correctly classified, not flipped, and the attacked loss flat at the start. Not
@@ -140,8 +136,9 @@ def attack_summary(
         "clean_accuracy": (pred_clean == labels).double().mean().item(),
         "adversarial_accuracy": (pred_adv == labels).double().mean().item(),
         "queries_per_point": queries,
-        "forward_passes_per_point": passes,
-        **objective,
+        "forward_passes_per_point": queries * keys["n_samples"],
+        "explanation_objective_start": mean("explanation_objective_start"),
+        "explanation_objective_end": mean("explanation_objective"),
     }
 
 
