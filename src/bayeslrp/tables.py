@@ -117,6 +117,7 @@ def attack_summary(
         return result[key].double().mean().item() if key in result else math.nan
 
     queries = mean("queries")
+    passes = queries * keys["n_samples"] if "queries" in result else math.nan
     delta = (x_adv - x).flatten(1).double()
     pred_clean, pred_adv = p_clean.argmax(1), p_adv.argmax(1)
     # Stuck: correctly classified, not flipped, and the attacked loss flat at the start. Not
@@ -136,7 +137,7 @@ def attack_summary(
         "clean_accuracy": (pred_clean == labels).double().mean().item(),
         "adversarial_accuracy": (pred_adv == labels).double().mean().item(),
         "queries_per_point": queries,
-        "forward_passes_per_point": queries * keys["n_samples"],
+        "forward_passes_per_point": passes,
         "explanation_objective_start": mean("explanation_objective_start"),
         "explanation_objective_end": mean("explanation_objective"),
     }
