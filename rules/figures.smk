@@ -155,8 +155,8 @@ rule plot_diagnostics:
 
 rule plot_convergence:
     input:
-        points=hmc_files("function_space.csv"),
-        trace=hmc_files("trace.csv"),
+        points=mcmc_files("function_space.csv"),
+        trace=mcmc_files("trace.csv"),
         code=package_modules("figures"),
     output:
         rhat=report(
@@ -181,7 +181,7 @@ rule plot_convergence:
         mem_mb=2000,
         runtime=5,
     params:
-        runs=hmc_runs(),
+        runs=mcmc_runs(),
     script:
         "../workflow_scripts/plot_convergence.py"
 

@@ -43,7 +43,7 @@ rule build_tables:
         ),
         accuracy=run_outputs("results/accuracy/{dataset}/{model}/seed{seed}.csv"),
         fits=run_outputs(PATHS["fit_summary"]),
-        convergence=hmc_files("convergence.json"),
+        convergence=mcmc_files("convergence.json"),
         weights=run_outputs(
             "results/robustness/{dataset}/{model}/seed{seed}_weights.csv"
         ),
@@ -89,7 +89,7 @@ rule build_tables:
         runtime=5,
     params:
         runs=model_runs(),
-        hmc_runs=hmc_runs(),
+        mcmc_runs=mcmc_runs(),
     script:
         "../workflow_scripts/build_tables.py"
 

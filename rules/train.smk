@@ -160,7 +160,36 @@ rule judge_hmc_convergence:
         hidden=hidden,
         device=config["device"],
     script:
-        "../workflow_scripts/judge_hmc_convergence.py"
+        "../workflow_scripts/judge_convergence.py"
+
+
+rule judge_sgmcmc_convergence:
+    input:
+        weights="results/posterior/{dataset}/{arch}_sgmcmc/seed{seed}/weights.pt",
+        summary="results/posterior/{dataset}/{arch}_sgmcmc/seed{seed}/fit_summary.json",
+        test=rules.download_dataset.output.test,
+        code=package_modules(
+            "models", "hmc", "convergence", "lrp", "topk", "posterior", "data", "io"
+        ),
+    output:
+        statistics="results/posterior/{dataset}/{arch}_sgmcmc/seed{seed}/convergence.json",
+        points="results/posterior/{dataset}/{arch}_sgmcmc/seed{seed}/function_space.csv",
+        trace="results/posterior/{dataset}/{arch}_sgmcmc/seed{seed}/trace.csv",
+    log:
+        "logs/judge_sgmcmc_convergence/{dataset}/{arch}_sgmcmc/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/judge_sgmcmc_convergence/{dataset}/{arch}_sgmcmc/seed{seed}.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        hidden=hidden,
+        device=config["device"],
+    script:
+        "../workflow_scripts/judge_convergence.py"
 
 
 rule evaluate_accuracy:

@@ -15,7 +15,8 @@ REQUIREMENTS = {
 }
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
 # Third-party imports of each rule family's package modules and scripts, by the pip name.
-NEEDS = {"data": {"torch", "torchvision"}, "train": {"torch", "pyro-ppl", "laplace-torch"},
+NEEDS = {"data": {"torch", "torchvision"},
+         "train": {"torch", "pyro-ppl", "laplace-torch", "posteriors"},
          "explain": {"torch", "captum", "torchattacks"},
          "results": {"torch", "pandas", "scipy", "matplotlib", "plotnine"}}  # fmt: skip
 

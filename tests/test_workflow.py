@@ -17,12 +17,12 @@ from bayeslrp.tables import ROBUSTNESS_COLUMNS
 pytestmark = pytest.mark.workflow
 
 MODELS = {"fc_det": (1, 3, 5), "conv_det": (0, 3, 7), "conv_vi": (0, 3, 7), "fc_hmc": (1, 3, 5),
-          "fc_laplace": (1, 3, 5), "fc_ensemble": (1, 3, 5),
+          "fc_sgmcmc": (1, 3, 5), "fc_laplace": (1, 3, 5), "fc_ensemble": (1, 3, 5),
           "fc_weight_noise": (1, 3, 5), "fc_adv": (1, 3, 5), "fc_twin": (1, 3, 5)}  # fmt: skip
 # The ensemble has 2 members: n = 10 is capped at 2.
 N_SAMPLES = {"fc_det": [1], "conv_det": [1], "conv_vi": [2, 10], "fc_hmc": [2, 10],
-             "fc_laplace": [2, 10], "fc_ensemble": [2], "fc_weight_noise": [2, 10],
-             "fc_adv": [1], "fc_twin": [1]}  # fmt: skip
+             "fc_sgmcmc": [2, 10], "fc_laplace": [2, 10], "fc_ensemble": [2],
+             "fc_weight_noise": [2, 10], "fc_adv": [1], "fc_twin": [1]}  # fmt: skip
 RUNS = sum(len(ns) for ns in N_SAMPLES.values())  # (model, n) pairs per dataset
 DATASETS = ["mnist", "fashion_mnist"]
 
@@ -36,8 +36,10 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
         for model, layers in MODELS.items():
             run = results / f"posterior/{dataset}/{model}/seed0"
             posterior = Posterior.load(str(run / "weights.pt"), model.split("_")[0], 16)
-            # HMC holds chains x draws (2 x 10 in the smoke config), the others max(n)
-            assert len(posterior) == (20 if model == "fc_hmc" else max(N_SAMPLES[model]))
+            # HMC holds chains x draws (2 x 10 in the smoke config), SG-MCMC chains x cycles
+            # x ceil(10 / 4) (2 x 2 x 3), the others max(n)
+            held = {"fc_hmc": 20, "fc_sgmcmc": 12}
+            assert len(posterior) == held.get(model, max(N_SAMPLES[model]))
             net = build_model(model.split("_")[0], 16)
             net.load_state_dict(posterior.sample(len(posterior) - 1))
             assert net(points["images"]).shape == (20, 10)
@@ -108,6 +110,7 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     assert {"scale", "samples"} <= stats["weight_noise"]
     assert {"prior_precision", "log_marginal_likelihood"} <= stats["laplace"]
     assert {"adversarial_loss_final", "epsilon"} <= stats["adv"]
+    assert {"draws_per_chain", "log_posterior_per_datum", "fs_rhat_median"} <= stats["sgmcmc"]
     twin = posterior[(posterior["inference"] == "twin")].set_index("statistic")["value"]
     assert (twin.loc["train_size"] == 500).all()  # the smoke config's hmc.train_size
     # function-space convergence of HMC: defined on most of the 1,000 test images
@@ -115,13 +118,14 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     assert (fs.xs("fs_points", level="statistic") > 500).all()
     assert (fs.xs("fs_rhat_median", level="statistic") > 0.9).all()
     assert (fs.xs("fs_chains", level="statistic") == 2).all()  # the smoke config's chains
-    for dataset in DATASETS:  # per-point R-hat and the traces the figure shows
-        merged = smoke_run / f"results/posterior/{dataset}/fc_hmc/seed0"
+    # per-point R-hat and the traces the figure shows, for HMC and SG-MCMC (2 chains each)
+    for dataset, (model, draws) in itertools.product(DATASETS, [("hmc", 10), ("sgmcmc", 6)]):
+        merged = smoke_run / f"results/posterior/{dataset}/fc_{model}/seed0"
         points = pd.read_csv(merged / "function_space.csv")
         assert len(points) == 1000 and points["rhat"].notna().sum() > 500
         trace = pd.read_csv(merged / "trace.csv")
         assert set(trace["chain"]) == {0, 1} and trace["point"].nunique() == 4
-        assert len(trace) == 4 * 2 * 10  # points x chains x draws per chain
+        assert len(trace) == 4 * 2 * draws  # points x chains x draws per chain
     sources = pd.read_csv(smoke_run / "results/tables/data_sources.csv").set_index("dataset")
     assert set(sources.index) == set(DATASETS)
     assert sources.loc["fashion_mnist", "source"] == "local"
@@ -185,7 +189,8 @@ def test_claims_and_summary_tables(smoke_run):
     assert (smoke_run / "results/figures/explanation_attack.png").stat().st_size > 0
     # the smoke run's 2 chains are fewer than the gate's 3: every claim on HMC is flagged
     gates = pd.read_csv(tables / "posterior_gates.csv").set_index(["dataset", "inference"])
-    assert set(gates.index) == {(d, i) for d in DATASETS for i in ("vi", "hmc", "laplace")}
+    assert set(gates.index) == {(d, i) for d in DATASETS
+                                for i in ("vi", "hmc", "laplace", "sgmcmc")}  # fmt: skip
     assert not gates.xs("hmc", level="inference")["passed"].any()
     assert gates.xs("hmc", level="inference")["reference"].eq("fc_twin").all()
     assert gates.xs("vi", level="inference")["converged"].eq("not applicable").all()
@@ -220,7 +225,8 @@ def test_report_holds_every_figure_and_table_and_opens_with_the_verdicts(smoke_r
     # every family side by side, each at its largest n (the ensemble's 2 members)
     summary = (smoke_run / "results/report/summary.rst").read_text()
     assert "Every model family side by side" in summary
-    assert all(m in summary for m in ("fc laplace n=10", "fc ensemble n=2", "fc adv\n"))
+    assert all(m in summary for m in ("fc laplace n=10", "fc sgmcmc n=10", "fc ensemble n=2",
+                                         "fc adv\n"))
     claims = pd.read_csv(smoke_run / "results/tables/claims.csv")
     for statement in claims["statement"]:
         assert statement.split(";")[0] in report

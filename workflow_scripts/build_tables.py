@@ -27,9 +27,9 @@ def keys(run):
     return {"dataset": run["dataset"], "arch": arch, "inference": inference, "seed": run["seed"]}
 
 
-# fit summaries of every model, and HMC's convergence in function space
+# fit summaries of every model, and the MCMC posteriors' convergence in function space
 summaries = [*zip(snakemake.params.runs, inp.fits, strict=True),
-             *zip(snakemake.params.hmc_runs, inp.convergence, strict=True)]  # fmt: skip
+             *zip(snakemake.params.mcmc_runs, inp.convergence, strict=True)]  # fmt: skip
 posterior = pd.concat(
     [pd.read_csv(path) for path in inp.weights]
     + [posterior_rows(keys(run), io.load_json(path)) for run, path in summaries],

@@ -1,4 +1,5 @@
-"""HMC convergence in function space: per-point R-hat distributions and chain traces."""
+"""MCMC (HMC, SG-MCMC) convergence in function space: per-point R-hat distributions and
+chain traces."""
 
 import pandas as pd
 

@@ -21,6 +21,8 @@ def check_config(config):
             f"full_data); raise hmc.num_samples "
             f"or lower n_samples"
         )
+    if any(m.endswith("_sgmcmc") for m in config["models"]):
+        check_sgmcmc(config["sgmcmc"], max(config["n_samples"]))
     ks = config["metrics"]["topk_overlap"]["k"]
     for key in ("k", "k_correlation"):
         if config["claims"][key] not in ks:
@@ -54,3 +56,22 @@ def check_config(config):
             raise ValueError(
                 f"data.search_paths.{dataset} is empty but data.sources has local"
             )
+
+
+def check_sgmcmc(s, largest):
+    """SG-MCMC's draws per cycle must fit each cycle's sampling stage (sgmcmc.draw_steps)."""
+    images = min(s["train_size"] or TRAIN_IMAGES, TRAIN_IMAGES)
+    if images < s["batch_size"]:
+        raise ValueError(
+            f"sgmcmc.batch_size = {s['batch_size']} exceeds sgmcmc.train_size = {images}; "
+            f"lower the batch size or use more images"
+        )
+    steps = s["epochs_per_cycle"] * (images // s["batch_size"])
+    stage = steps - int(s["exploration"] * steps)
+    per_cycle = -(-largest // (s["chains"] * s["cycles"]))
+    if per_cycle > stage:
+        raise ValueError(
+            f"sgmcmc keeps {per_cycle} draws per cycle (max n_samples {largest} over "
+            f"sgmcmc.chains x sgmcmc.cycles) but a cycle samples for {stage} steps; raise "
+            f"sgmcmc.epochs_per_cycle, chains or cycles, or lower sgmcmc.exploration"
+        )

@@ -94,26 +94,38 @@ def evaluation_inputs(kind):
 # --- figures ---------------------------------------------------------------------------
 
 
-def hmc_runs():
-    """(dataset, model, seed) of every HMC posterior whose chains are judged in function
-    space: the full_data protocol with at least 4 draws per chain (split R-hat)."""
-    h = config["hmc"]
-    if h["protocol"] != "full_data" or h["num_samples"] < 4:
-        return []
-    return [r for r in model_runs() if split_model_name(r["model"])[1] == "hmc"]
+def judged(inference):
+    """Are the chains of an MCMC family judged in function space? They need at least 4
+    draws per chain (split R-hat); HMC's full_data protocol only (per_batch chains sample
+    different posteriors)."""
+    if inference == "hmc":
+        h = config["hmc"]
+        return h["protocol"] == "full_data" and h["num_samples"] >= 4
+    if inference == "sgmcmc":
+        s = config["sgmcmc"]
+        per_cycle = -(-max(config["n_samples"]) // (s["chains"] * s["cycles"]))
+        return s["cycles"] * per_cycle >= 4
+    return False
 
 
-def hmc_files(name):
-    """A file of every judged HMC posterior (merge_hmc_chains' outputs), in hmc_runs order."""
+def mcmc_runs():
+    """(dataset, model, seed) of every MCMC posterior (names.MCMC_INFERENCES) whose chains
+    are judged in function space."""
+    return [r for r in model_runs() if judged(split_model_name(r["model"])[1])]
+
+
+def mcmc_files(name):
+    """A file of every judged MCMC posterior (the judge_*_convergence rules' outputs), in
+    mcmc_runs order."""
     return [
         f"results/posterior/{r['dataset']}/{r['model']}/seed{r['seed']}/{name}"
-        for r in hmc_runs()
+        for r in mcmc_runs()
     ]
 
 
 def convergence_figures():
-    """The convergence figures, where the run has HMC posteriors to judge."""
-    return rules.plot_convergence.output if hmc_runs() else []
+    """The convergence figures, where the run has MCMC posteriors to judge."""
+    return rules.plot_convergence.output if mcmc_runs() else []
 
 
 def sweep_inputs():

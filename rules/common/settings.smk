@@ -139,7 +139,7 @@ def family_settings(wildcards):
         for key, value in config[block].items():
             if not only or key == only:
                 chosen[key] = for_job(value, wildcards)
-    if family.from_det:  # draws a sample per n, up to the largest
+    if family.draws:  # draws a sample per n, up to the largest
         settings["n_samples"] = max(config["n_samples"])
     return canonical(settings)
 

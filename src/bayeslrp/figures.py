@@ -409,7 +409,7 @@ def posterior_diagnostics(posterior: pd.DataFrame) -> ggplot:
 
 
 def convergence_figure(points: pd.DataFrame, trace: pd.DataFrame) -> list[ggplot]:
-    """HMC convergence in function space: the distribution of per-point split R-hat of
+    """MCMC convergence in function space: the distribution of per-point split R-hat of
     p(true class | x) per posterior (dashed: the 1.1 threshold), and the traces of p(true
     class) per chain at the points of lowest, median, 90th-percentile and highest R-hat.
     `points` and `trace` carry `dataset`, `model` and `seed` columns."""

@@ -8,7 +8,8 @@ of the same signature as this module's:
 `build()` returns a fresh, randomly initialised network of the job's architecture;
 `train` the training set as stored; `base` the deterministic net of the same architecture
 and seed (families with `from_det`), else None; `settings` {config block: its settings}
-for the family's blocks (plus `n_samples`, the largest n evaluated). `summary` is the
+for the family's blocks (plus `n_samples`, the largest n evaluated, for families with
+`draws`). `summary` is the
 fit_summary.json content, with a `statistics` dict of numbers.
 """
 

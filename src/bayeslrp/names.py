@@ -14,12 +14,13 @@ DATASETS = ("mnist", "fashion_mnist")
 TRAIN_IMAGES = 60000
 # Posterior families: every one gives a stack of weight samples (posterior.py), so the
 # attacks, heatmaps, tables and figures treat them alike.
-INFERENCES = ("det", "vi", "hmc", "laplace", "ensemble", "weight_noise", "adv", "twin")
+INFERENCES = ("det", "vi", "hmc", "laplace", "sgmcmc", "ensemble", "weight_noise", "adv",
+              "twin")
 # The families the study calls Bayesian (approximate posteriors): claims C2-C5 are about
 # these.
-BAYESIAN_INFERENCES = ("vi", "hmc", "laplace")
+BAYESIAN_INFERENCES = ("vi", "hmc", "laplace", "sgmcmc")
 # Families sampled by Markov chains: their draws must pass the convergence gate (gates.py).
-MCMC_INFERENCES = ("hmc",)
+MCMC_INFERENCES = ("hmc", "sgmcmc")
 # Averages of several networks that are not posteriors: the controls of "is it Bayes, or
 # mere averaging?" (claim C6).
 AVERAGING_CONTROLS = ("ensemble", "weight_noise")
@@ -35,20 +36,24 @@ class Family(NamedTuple):
     """How the generic fit_posterior rule fits a family: `module`.fit makes the weight
     stack from the config blocks `blocks` (a block, or "block.key" for one of its
     settings), starting from the deterministic net of the same
-    architecture and seed when `from_det`."""
+    architecture and seed when `from_det`; `draws` families make max(n_samples) draws
+    (the setting `n_samples` is passed to them)."""
 
     module: str
     blocks: tuple[str, ...]
     from_det: bool = False
+    draws: bool = False
 
 
 # The families of the generic fit_posterior rule. VI and HMC have rules of their own: a
-# guide to sample from, and chains judged on the test set.
+# guide to sample from, and chains run as jobs of their own. (SG-MCMC runs its chains in
+# one job: a few minutes in all.)
 FITTED = {
     "det": Family("inference", ("det",)),
     "ensemble": Family("ensemble", ("det", "ensemble")),
-    "weight_noise": Family("weight_noise", ("weight_noise",), from_det=True),
-    "laplace": Family("laplace_posterior", ("det", "laplace"), from_det=True),
+    "weight_noise": Family("weight_noise", ("weight_noise",), from_det=True, draws=True),
+    "laplace": Family("laplace_posterior", ("det", "laplace"), from_det=True, draws=True),
+    "sgmcmc": Family("sgmcmc", ("sgmcmc",), draws=True),
     "adv": Family("adversarial_training", ("det", "adv")),
     "twin": Family("matched_twin", ("det", "hmc.train_size")),
 }

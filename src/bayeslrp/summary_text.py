@@ -8,6 +8,7 @@ import pandas as pd
 
 from bayeslrp.claims import VERDICTS
 from bayeslrp.names import (
+    AVERAGING_CONTROLS,
     BAYESIAN_INFERENCES,
     EXPLANATION_ATTACKS,
     SINGLE_NETWORK_INFERENCES,
@@ -249,11 +250,11 @@ def summary_page(
         )
     if accuracy is not None:
         lines += ["", "Every model family side by side", "-" * 31, "",
-                  f"Bayesian nets (vi, hmc, laplace), the averaging controls (ensemble, "
-                  f"weight_noise) and the deterministic nets, each at its largest n: LRP's "
-                  f"median top-{settings['k']} robustness at the output layer (points and "
-                  f"seeds pooled within the row), beside what the family costs in test "
-                  f"accuracy and calibration (ECE; means over seeds). Most robust on the "
-                  f"perturbed points first.", "",
+                  f"Bayesian nets ({', '.join(BAYESIAN_INFERENCES)}), the averaging controls "
+                  f"({', '.join(AVERAGING_CONTROLS)}) and the deterministic nets, each at "
+                  f"its largest n: LRP's median top-{settings['k']} robustness at the "
+                  f"output layer (points and seeds pooled within the row), beside what the "
+                  f"family costs in test accuracy and calibration (ECE; means over seeds). "
+                  f"Most robust on the perturbed points first.", "",
                   *family_lines(family_table(comparison, accuracy)), ""]  # fmt: skip
     return "\n".join(lines) + "\n"

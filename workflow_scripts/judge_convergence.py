@@ -1,6 +1,8 @@
-"""Judge one HMC posterior's convergence in function space, from its chains: do they agree
+"""Judge one MCMC posterior's convergence in function space, from its chains: do they agree
 on p(true class | x) for test images, and on the quantity under study, each draw's top-k
-overlap with the mean LRP heatmap?"""
+overlap with the mean LRP heatmap? HMC's chains come as one draws file per chain job;
+SG-MCMC's as its stored posterior (chains interleaved in posterior.spread_order) and the
+chain count of its fit summary."""
 
 import pandas as pd
 
@@ -31,11 +33,15 @@ set_threads(snakemake.threads)
 device = resolve_device(snakemake.params.device)
 arch = snakemake.wildcards.arch
 
-stacked = stack_chains([io.load_tensors(path) for path in snakemake.input.chains])
-chains = len(snakemake.input.chains)
-# every draw, NaN ones included (the chain layout needs all; a NaN draw makes its points'
-# R-hat undefined)
-pooled = Posterior(build_model(arch, snakemake.params.hidden), interleave(stacked)).to(device)
+if snakemake.input.get("chains"):
+    # every draw, NaN ones included (the chain layout needs all; a NaN draw makes its
+    # points' R-hat undefined)
+    draws = interleave(stack_chains([io.load_tensors(path) for path in snakemake.input.chains]))
+    chains = len(snakemake.input.chains)
+else:
+    draws = io.load_tensors(snakemake.input.weights)
+    chains = io.load_json(snakemake.input.summary)["statistics"]["chains"]
+pooled = Posterior(build_model(arch, snakemake.params.hidden), draws).to(device)
 test = io.load_tensors(snakemake.input.test)
 x, y = to_float_images(test["images"][:POINTS]).to(device), test["labels"][:POINTS].to(device)
 p_true = chain_major(true_class_probabilities(pooled, x, y).cpu(), chains)
