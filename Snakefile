@@ -38,6 +38,7 @@ localrules:
     plot_heatmap_uncertainty,
     plot_epsilon_sweep,
     plot_claims,
+    summarise_geometry,
     write_summary,
     build_sensitivity,
 
@@ -58,6 +59,7 @@ rule tables:
         rules.describe_settings.output,
         rules.summarise_robustness.output,
         rules.evaluate_claims.output,
+        rules.summarise_geometry.output,
         rules.write_summary.output,
         sensitivity_outputs("table"),
 

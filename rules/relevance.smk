@@ -53,3 +53,31 @@ rule compute_relevance:
         device=config["device"],
     script:
         "../workflow_scripts/compute_relevance.py"
+
+
+rule probe_geometry:
+    input:
+        train=rules.download_dataset.output.train,
+        points=rules.select_test_points.output.points,
+        weights=PATHS["posterior"],
+        code=package_modules("geometry", "lrp", "data", "models", "posterior", "io"),
+    output:
+        table="results/geometry/{dataset}/{model}/seed{seed}.csv",
+    log:
+        "logs/probe_geometry/{dataset}/{model}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/probe_geometry/{dataset}/{model}/seed{seed}.tsv"
+    conda:
+        "../envs/explain.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        hidden=hidden,
+        n_samples=lambda w: n_samples(w.model),
+        epsilon=config["explainers"]["lrp"]["epsilon"],
+        geometry=canonical(config["geometry"]),
+        device=config["device"],
+    script:
+        "../workflow_scripts/probe_geometry.py"

@@ -223,6 +223,44 @@ rule flag_masking:
         "../workflow_scripts/flag_masking.py"
 
 
+rule summarise_geometry:
+    input:
+        tables=run_outputs(rules.probe_geometry.output.table),
+        gates=rules.evaluate_claims.output.gates,
+        code=package_modules("geometry_claims", "figures", "io"),
+    output:
+        table=report(
+            "results/tables/geometry.csv",
+            caption="../report/geometry_table.rst",
+            category="claims",
+        ),
+        claims=report(
+            "results/tables/geometry_claims.csv",
+            caption="../report/geometry_claims.rst",
+            category="claims",
+        ),
+        figure=report(
+            "results/figures/geometry.png",
+            caption="../report/geometry.rst",
+            category="claims",
+        ),
+        pdf="results/figures/geometry.pdf",
+    log:
+        "logs/summarise_geometry/summarise_geometry.log",
+    benchmark:
+        "results/benchmarks/summarise_geometry/summarise_geometry.tsv"
+    conda:
+        "../envs/results.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        claims=canonical(config["claims"]),
+    script:
+        "../workflow_scripts/summarise_geometry.py"
+
+
 rule write_summary:
     input:
         claims=rules.evaluate_claims.output.claims,
@@ -232,6 +270,8 @@ rule write_summary:
         accuracy=rules.build_tables.output.accuracy,
         masking=rules.flag_masking.output.flags,
         sensitivity=sensitivity_outputs("table"),
+        geometry=rules.summarise_geometry.output.table,
+        geometry_claims=rules.summarise_geometry.output.claims,
         description=project_path("report/workflow.rst"),
         code=package_modules("summary_text", "claims", "io"),
     output:

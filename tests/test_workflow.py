@@ -131,6 +131,24 @@ def test_tables_have_the_design_columns_and_every_row(smoke_run):
     assert sources.loc["fashion_mnist", "source"] == "local"
 
 
+def test_the_geometry_probe_covers_every_model_and_n_with_its_claims(smoke_run):
+    summary = pd.read_csv(smoke_run / "results/tables/geometry.csv")
+    for dataset, (model, ns) in itertools.product(DATASETS, N_SAMPLES.items()):
+        arch, inference = model.split("_", 1)
+        rows = summary[(summary["dataset"] == dataset) & (summary["arch"] == arch)
+                       & (summary["inference"] == inference)]  # fmt: skip
+        for quantity in ("gradient", "lrp"):
+            part = rows[rows["quantity"] == quantity]
+            assert sorted(part["n_samples"]) == sorted({1, *ns}), (dataset, model, quantity)
+            assert (part["points"] == 20).all()
+    assert summary["median"].between(0, 1).all() and summary["random_median"].between(0, 1).all()
+    claims = pd.read_csv(smoke_run / "results/tables/geometry_claims.csv").set_index("claim")
+    assert list(claims.index) == ["C8", "C8h", "C8d"] and claims["value"].notna().all()
+    assert claims["verdict"].isin(["supported", "not supported", "inconclusive"]).all()
+    page = (smoke_run / "results/report/summary.rst").read_text()
+    assert "The study's mechanism, measured" in page and "- C8d:" in page
+
+
 def test_the_audit_and_uncertainty_tables_cover_every_model(smoke_run):
     sweep = pd.read_csv(smoke_run / "results/tables/epsilon_sweep.csv")
     assert len(sweep) == 2 * len(DATASETS) * len(MODELS)  # two radii per model
@@ -147,7 +165,7 @@ def test_the_audit_and_uncertainty_tables_cover_every_model(smoke_run):
 FIGURES = [
     "fig1_heatmaps", "fig2_topk_overlap", "fig3_inner_layers", "accuracy_attack_success",
     "posterior_diagnostics", "claims", "hmc_rhat", "hmc_traces", "heatmap_uncertainty",
-    "epsilon_sweep",
+    "epsilon_sweep", "geometry",
     *[f"{kind}_{d}_{m}" for kind in ("lrp_robustness", "lrp_vs_softmax") for d in DATASETS
       for m in ("conv_vi", "fc_hmc")],
 ]  # fmt: skip

@@ -13,10 +13,13 @@ log = configure_logging(snakemake)
 inp = snakemake.input
 
 sensitivity = pd.read_csv(inp.sensitivity) if inp.get("sensitivity") else None
+geometry = None
+if inp.get("geometry_claims"):
+    geometry = pd.read_csv(inp.geometry_claims), pd.read_csv(inp.geometry)
 page = summary_page(
     pd.read_csv(inp.claims), Path(inp.description).read_text(), snakemake.params.claims,
     pd.read_csv(inp.comparison), pd.read_csv(inp.attacks), sensitivity,
-    pd.read_csv(inp.accuracy), pd.read_csv(inp.masking), pd.read_csv(inp.breakdown),
+    pd.read_csv(inp.accuracy), pd.read_csv(inp.masking), pd.read_csv(inp.breakdown), geometry,
 )  # fmt: skip
 with io.atomic_path(snakemake.output.summary) as tmp:
     Path(tmp).write_text(page)

@@ -503,3 +503,31 @@ def sensitivity_figure(table: pd.DataFrame) -> ggplot:
                 strip_text=element_text(size=7), subplots_adjust={"wspace": 0.3, "hspace": 0.8},
                 plot_title=element_text(size=9), legend_position="bottom")
     )  # fmt: skip
+
+
+# --- geometry -------------------------------------------------------------------------------
+
+
+def geometry_figure(summary: pd.DataFrame) -> ggplot:
+    """The study's mechanism measured (geometry_claims.summarise): median normal fraction
+    (quartiles as bars) against the number of averaged draws per family, one panel per
+    dataset and quantity; dashed: a random direction's."""
+    data = summary.copy()
+    data["model"] = data["arch"] + "_" + data["inference"]
+    data["panel"] = data["dataset"] + ", " + data["quantity"]
+    random = data.groupby("panel", as_index=False)["random_median"].median()
+    return (
+        ggplot(data, aes("n_samples", "median", color="model"))
+        + geom_line()
+        + geom_pointrange(aes(ymin="q25", ymax="q75"), size=0.3)
+        + geom_hline(random, aes(yintercept="random_median"), linetype="dashed")
+        + facet_wrap("panel", ncol=2)
+        + scale_x_log10()
+        + labs(x="draws averaged (log scale; single nets at 1)",
+               y="normal fraction (median over points)", color="model",
+               title="How much of the explanation points off the data manifold? "
+                     "(dashed: a random direction)")
+        + theme_bw()
+        + theme(figure_size=(9, 3 + 2.5 * ((data["panel"].nunique() + 1) // 2)),
+                plot_title=element_text(size=9))
+    )  # fmt: skip

@@ -135,6 +135,33 @@ def explanation_attack_lines(breakdown: pd.DataFrame, attacks: pd.DataFrame) -> 
     return [*lines, ""]
 
 
+def geometry_lines(claims: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
+    """Plain words for the geometry probe (geometry.py): the claims C8 and the normal
+    fraction of the input gradient per family, at one draw and at its largest n."""
+    lines = ["The study's mechanism, measured", "-" * 31, "",
+             "Section 3.2 of the study argues that averaging over the posterior cancels the "
+             "components of the input gradient normal to the data manifold. Estimating the "
+             "manifold's tangent space at each test point by local PCA of its nearest "
+             "training images, the share of the squared gradient (or LRP heatmap) outside it "
+             "(normal fraction; 1: wholly off the manifold):", ""]  # fmt: skip
+    gradient = summary[summary["quantity"] == "gradient"]
+    for (dataset, arch, inference), part in gradient.groupby(["dataset", "arch", "inference"]):
+        part = part.groupby("n_samples")[["median", "random_median"]].mean()
+        one, top = part.iloc[0], part.iloc[-1]
+        text = f"{one['median']:.3f} (one draw)"
+        if len(part) > 1:
+            text += f" -> {top['median']:.3f} (mean of {part.index[-1]} draws)"
+        lines.append(f"- {dataset} {arch}_{inference}: {text}; a random direction "
+                     f"{one['random_median']:.3f}")  # fmt: skip
+    lines.append("")
+    for row in claims.itertuples():
+        note = " (rests on a posterior that failed its gates)" if row.gate == "failed" else ""
+        lines.append(f"- {row.claim}: {row.statement}? "
+                     f"{_interval(row.value, row.ci_low, row.ci_high)}, "
+                     f"**{row.verdict}**{note} (threshold {row.threshold}).")
+    return [*lines, "", "Details: geometry.csv, geometry_claims.csv, geometry.png.", ""]
+
+
 def gate_lines(claims: pd.DataFrame) -> list[str]:
     """Plain words for the claims that rest on posteriors which failed their gates."""
     failed = claims[claims["gate"] == "failed"]
@@ -199,6 +226,7 @@ def summary_page(
     accuracy: pd.DataFrame | None = None,
     masking: pd.DataFrame | None = None,
     breakdown: pd.DataFrame | None = None,
+    geometry: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> str:
     """The report's first page (reStructuredText): a plain-language answer, the verdict on
     every claim on all points and on the points the attack actually perturbed, and how LRP
@@ -234,6 +262,8 @@ def summary_page(
     lines += ["", "Definitions of the statistics are in the claims table and the README.", ""]
     if breakdown is not None and attacks is not None:
         lines += explanation_attack_lines(breakdown, attacks)
+    if geometry is not None:  # (claims C8, summary)
+        lines += geometry_lines(*geometry)
     lines += ["LRP against trivial explanations", "-" * 32, ""]
     for (inference, bayes), part in comparison.groupby(
         [comparison["inference"], ~comparison["inference"].isin(SINGLE_NETWORK_INFERENCES)]
