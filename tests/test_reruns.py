@@ -13,7 +13,7 @@ AGGREGATES = {"build_tables", "describe_settings", "summarise_robustness", "eval
               "write_summary", "plot_heatmaps", "plot_model_robustness", "plot_diagnostics",
               "plot_convergence", "plot_claims", "plot_heatmap_uncertainty",
               "plot_epsilon_sweep", "plot_explanation_attack", "flag_masking",
-              "all"}  # fmt: skip
+              "summarise_geometry", "all"}  # fmt: skip
 
 
 def planned(workdir, config_path):
@@ -51,9 +51,10 @@ def test_lrp_epsilon_reruns_only_relevance_and_what_follows(smoke_run, tmp_path)
 
     jobs = planned(smoke_run, changed_config(tmp_path, edit))
     rules = {rule for rule, _ in jobs} - AGGREGATES
-    # the attack on the explanation attacks LRP at its epsilon: it reruns, no other attack
+    # the attack on the explanation attacks LRP at its epsilon: it reruns, no other attack;
+    # the geometry probe measures the LRP heatmap too
     assert rules == {"explain_clean", "compute_relevance", "compute_robustness",
-                     "generate_attack", "evaluate_attack"}  # fmt: skip
+                     "generate_attack", "evaluate_attack", "probe_geometry"}  # fmt: skip
     for rule, outputs in jobs:
         if rule in ("generate_attack", "evaluate_attack"):
             assert "/topk" in outputs, outputs
