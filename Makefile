@@ -38,7 +38,7 @@ run: setup
 	@awk '/^The answer in brief/{on=1} /^Verdicts on/{on=0} on' results/report/summary.rst
 
 test: setup
-	$(PY) -m pytest -ra tests
+	$(PY) -m pytest -ra --durations=25 tests
 
 lint: setup
 	$(VENV)/bin/ruff check src workflow_scripts tests benchmarks

@@ -58,6 +58,7 @@ from bayeslrp.names import (
     STUDY_EXPLAINER,
     TRAIN_IMAGES,
     alternatives,
+    sgmcmc_draws_per_cycle,
 )
 
 

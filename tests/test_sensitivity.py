@@ -53,6 +53,10 @@ def test_the_report_builds_with_the_sensitivity_study(study):
     report = study / "results/report.html"
     assert report.stat().st_size > 100_000
     assert "sensitivity" in report.read_text(errors="replace")
+    # the tiny config's one dataset, Fashion-MNIST, comes from Debian's package (installed
+    # by .ci/run and `make`); the smoke run covers MNIST
+    sources = pd.read_csv(study / "results/tables/data_sources.csv").set_index("dataset")
+    assert sources.loc["fashion_mnist", "source"] == "local"
 
 
 def test_the_noise_control_runs_through_the_workflow_and_stays_out_of_the_claims(study):

@@ -1,6 +1,7 @@
 """Cyclical SGHMC (sgmcmc.py): the sampler against a Gaussian target with a known answer,
 its schedules, and the family's weight stack."""
 
+import itertools
 import math
 from functools import partial
 
@@ -10,6 +11,7 @@ import torch
 from bayeslrp import inference, sgmcmc
 from bayeslrp.convergence import chain_major
 from bayeslrp.models import build_model
+from bayeslrp.names import sgmcmc_draws_per_cycle
 
 MEAN = torch.tensor([1.0, -2.0])
 STD = torch.tensor([0.5, 1.5])
@@ -109,3 +111,9 @@ def test_the_family_is_reproducible_from_its_seed():
     other, _ = fit(SETTINGS, seed=1)
     assert all(torch.equal(first.samples[k], again.samples[k]) for k in first.samples)
     assert not torch.equal(first.samples["1.weight"], other.samples["1.weight"])
+
+
+def test_draws_per_cycle_is_the_fewest_that_cover_the_largest_n():
+    for chains, cycles, n in itertools.product([1, 2, 3], [1, 2, 4], [1, 5, 10, 12, 100]):
+        per_cycle = sgmcmc_draws_per_cycle({"chains": chains, "cycles": cycles}, n)
+        assert chains * cycles * per_cycle >= n > chains * cycles * (per_cycle - 1)

@@ -68,7 +68,7 @@ def check_sgmcmc(s, largest):
         )
     steps = s["epochs_per_cycle"] * (images // s["batch_size"])
     stage = steps - int(s["exploration"] * steps)
-    per_cycle = -(-largest // (s["chains"] * s["cycles"]))
+    per_cycle = sgmcmc_draws_per_cycle(s, largest)
     if per_cycle > stage:
         raise ValueError(
             f"sgmcmc keeps {per_cycle} draws per cycle (max n_samples {largest} over "

@@ -103,8 +103,7 @@ def judged(inference):
         return h["protocol"] == "full_data" and h["num_samples"] >= 4
     if inference == "sgmcmc":
         s = config["sgmcmc"]
-        per_cycle = -(-max(config["n_samples"]) // (s["chains"] * s["cycles"]))
-        return s["cycles"] * per_cycle >= 4
+        return s["cycles"] * sgmcmc_draws_per_cycle(s, max(config["n_samples"])) >= 4
     return False
 
 

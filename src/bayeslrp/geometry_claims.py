@@ -62,15 +62,16 @@ def interval(paired: pd.DataFrame, n_boot: int, confidence: float,
     percentile bootstrap interval resampling (dataset, point) units."""
     if paired.empty:
         return np.nan, np.nan, np.nan
-    units = paired[["dataset", "point"]].drop_duplicates().reset_index(drop=True)
-    unit = paired.merge(units.reset_index(), on=["dataset", "point"])["index"].to_numpy()
+    # units numbered in order of first appearance; rows are (group, unit) cells
+    unit = paired.groupby(["dataset", "point"], sort=False).ngroup().to_numpy()
+    units = unit.max() + 1
     group = paired.groupby(GROUP, sort=True).ngroup().to_numpy()
-    values = np.full((group.max() + 1, len(units)), np.nan)
+    values = np.full((group.max() + 1, units), np.nan)
     values[group, unit] = paired["difference"].to_numpy()
-    value = _group_mean(values, np.ones(len(units)))
+    value = _group_mean(values, np.ones(units))
     replicates = np.array([
-        _group_mean(values, np.bincount(rng.integers(len(units), size=len(units)),
-                                        minlength=len(units)).astype(float))
+        _group_mean(values, np.bincount(rng.integers(units, size=units),
+                                        minlength=units).astype(float))
         for _ in range(n_boot)
     ])  # fmt: skip
     alpha = 1 - confidence

@@ -105,6 +105,13 @@ def topk_label(k: int) -> str:
     return f"top{k}_overlap"
 
 
+def sgmcmc_draws_per_cycle(sgmcmc: dict, n_samples: int) -> int:
+    """Draws SG-MCMC keeps per cycle so that its stack (chains x cycles x this) holds at
+    least `n_samples` draws. Here, torch-free, because the workflow needs it too (the
+    config check, and whether the chains are long enough to judge)."""
+    return -(-n_samples // (sgmcmc["chains"] * sgmcmc["cycles"]))
+
+
 def alternatives(names) -> str:
     """A regular expression matching exactly one of `names` (a wildcard constraint)."""
     return "|".join(names)

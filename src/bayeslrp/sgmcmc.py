@@ -27,6 +27,7 @@ from torch import nn
 from torch.func import functional_call
 
 from bayeslrp.data import training_subset
+from bayeslrp.names import sgmcmc_draws_per_cycle
 from bayeslrp.posterior import Posterior, interleave
 
 with warnings.catch_warnings():
@@ -138,11 +139,6 @@ def minibatches(images, labels, batch_size: int, generator: torch.Generator) -> 
             yield images[index], labels[index]
 
 
-def draws_per_cycle(settings: dict, n_samples: int) -> int:
-    """Draws kept per cycle so that the stack holds at least `n_samples` draws."""
-    return math.ceil(n_samples / (settings["chains"] * settings["cycles"]))
-
-
 def fit(build, train, base, settings, *, generator, device):
     """`sgmcmc.chains` cyclical SGHMC chains on the first `sgmcmc.train_size` training
     images (inference.fit's signature); every draw is kept, so the stack may hold a few
@@ -151,7 +147,7 @@ def fit(build, train, base, settings, *, generator, device):
     images, labels = training_subset(train, s["train_size"], device)
     steps_per_epoch = len(labels) // s["batch_size"]
     steps_per_cycle = s["epochs_per_cycle"] * steps_per_epoch
-    per_cycle = draws_per_cycle(s, settings["n_samples"])
+    per_cycle = sgmcmc_draws_per_cycle(s, settings["n_samples"])
     chains, values = [], []
     start = time.perf_counter()
     for chain in range(s["chains"]):
