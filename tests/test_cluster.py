@@ -37,8 +37,9 @@ def test_tiny_run_goes_through_slurm(tmp_path, slurm, tiny_config):
     )  # fmt: skip
     assert run.returncode == 0, (run.stdout + run.stderr)[-5000:]
     robustness = pd.read_csv(tmp_path / "results/tables/robustness.csv")
-    # fc_det n=1 + fc_hmc n=2, 10; metrics top-10, top-30 overlap and Spearman; 20 points
-    assert len(robustness) == 3 * 3 * 20
+    # fc_det n=1 + fc_hmc n=2, 10; metrics top-10, top-30 overlap, Spearman and Kendall;
+    # 20 points
+    assert len(robustness) == 3 * 4 * 20
     # Every heavy job went to SLURM: the main log names each submission and its job id.
     log = next((tmp_path / ".snakemake" / "log").glob("*.snakemake.log")).read_text()
     submitted = re.findall(r"submitted with SLURM jobid (\d+) \(log: .*?/rule_(\w+)/", log)

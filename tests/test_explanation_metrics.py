@@ -1,4 +1,4 @@
-"""The explanation-metric registry and the Spearman metric, against scipy."""
+"""The explanation-metric registry and the rank-correlation metrics, against scipy."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from scipy.stats import rankdata, spearmanr
 
 from bayeslrp import names
 from bayeslrp.explanation_metrics import REGISTRY, mean_over_samples, score
-from bayeslrp.rank_correlation import average_ranks, spearman
+from bayeslrp.rank_correlation import average_ranks, kendall, spearman
 from bayeslrp.topk import overlap
 
 
@@ -47,6 +47,39 @@ def test_spearman_of_a_constant_heatmap_is_undefined_and_of_itself_is_one():
         spearman(heat, heat, "split")
 
 
+def tau_b_from_the_definition(x: torch.Tensor, y: torch.Tensor) -> float:
+    """sum_ij s_x s_y / sqrt(sum_ij s_x^2 sum_ij s_y^2), s(i, j) = sign(v_i - v_j) over all
+    ordered pairs: a pair tied in one ranking counts in neither the numerator nor that
+    ranking's norm (tau-b's tie correction)."""
+    sx, sy = ((v[:, None] - v[None, :]).sign() for v in (x.double(), y.double()))
+    return ((sx * sy).sum() / ((sx * sx).sum() * (sy * sy).sum()).sqrt()).item()
+
+
+@pytest.mark.parametrize("mode", ["signed", "absolute"])
+def test_kendall_matches_tau_b_from_its_definition_with_ties(mode):
+    generator = torch.Generator().manual_seed(5)
+    clean, adversarial = _tied_heatmaps(generator), _tied_heatmaps(generator)
+    adversarial[:20] = clean[:20] + 0.5 * adversarial[:20]
+    got = kendall(clean, adversarial, mode).numpy()
+    transform = torch.abs if mode == "absolute" else (lambda a: a)
+    expected = [tau_b_from_the_definition(transform(c.flatten()), transform(a.flatten()))
+                for c, a in zip(clean, adversarial, strict=True)]  # fmt: skip
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    assert got[:20].mean() > got[20:].mean()
+
+
+def test_kendall_of_a_constant_heatmap_is_undefined_of_itself_one_and_of_a_reversal_minus_one():
+    heat = torch.randn(3, 1, 28, 28, generator=torch.Generator().manual_seed(6))
+    heat[1] = 0.0
+    tau = kendall(heat, heat)
+    assert tau[0].item() == pytest.approx(1.0) and tau[2].item() == pytest.approx(1.0)
+    assert tau[1].isnan()
+    assert kendall(heat[[0]], -heat[[0]]).item() == pytest.approx(-1.0)
+    assert kendall(heat[:0], heat[:0]).shape == (0,)
+    with pytest.raises(ValueError, match="metrics.kendall.mode 'split'"):
+        kendall(heat, heat, "split")
+
+
 def test_the_registry_scores_every_label_in_order():
     generator = torch.Generator().manual_seed(3)
     clean, adversarial = _tied_heatmaps(generator, 5), _tied_heatmaps(generator, 5)
@@ -56,8 +89,8 @@ def test_the_registry_scores_every_label_in_order():
     assert torch.equal(scores["top30_overlap"], overlap(clean, adversarial, 30).double())
     assert torch.equal(scores["spearman"], spearman(clean, adversarial))
     assert tuple(REGISTRY) == names.METRICS and names.STUDY_METRIC in REGISTRY
-    with pytest.raises(ValueError, match="unknown metric 'kendall'"):
-        score({"kendall": {}}, clean, adversarial)
+    with pytest.raises(ValueError, match="unknown metric 'pearson'"):
+        score({"pearson": {}}, clean, adversarial)
 
 
 def test_the_mean_over_samples_skips_samples_whose_score_is_undefined():

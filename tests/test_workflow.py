@@ -63,19 +63,19 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
 def test_tables_have_the_design_columns_and_every_row(smoke_run):
     robustness = pd.read_csv(smoke_run / "results/tables/robustness.csv")
     assert list(robustness.columns) == ROBUSTNESS_COLUMNS
-    # datasets x 3 metrics (top-k overlap at 2 k, Spearman) x 20 points x [(model, n)
+    # datasets x 4 metrics (top-k overlap at 2 k, Spearman, Kendall) x 20 points x [(model, n)
     # runs x (2 label attacks x 3 layers + the top-k attack on the explanation, output layer
     # only) + the 2 det nets' beta-smoothed LRP (n = 1) under the same 2 x 3 + 1]
-    assert len(robustness) == len(DATASETS) * 3 * 20 * (RUNS * (2 * 3 + 1) + 2 * (2 * 3 + 1))
+    assert len(robustness) == len(DATASETS) * 4 * 20 * (RUNS * (2 * 3 + 1) + 2 * (2 * 3 + 1))
     beta = robustness[robustness["explainer"] == "beta_lrp"]
     assert set(beta["inference"]) == {"det"}
     explanation = robustness[robustness["attack"] == "topk"]
     assert (explanation["layer"] == explanation["arch"].map({"fc": 5, "conv": 7})).all()
-    assert set(robustness["metric"]) == {"top10_overlap", "top30_overlap", "spearman"}
+    assert set(robustness["metric"]) == {"top10_overlap", "top30_overlap", "spearman", "kendall"}
     # NaN = top-k undefined (fewer than k relevant pixels); the rest are overlaps in [0, 1]
     by_metric = robustness.groupby("metric")["explanation_robustness"]
     for metric, values in by_metric:
-        low = -1 if metric == "spearman" else 0
+        low = -1 if metric in ("spearman", "kendall") else 0
         assert values.dropna().between(low, 1).all() and values.notna().mean() > 0.5, metric
     assert robustness["softmax_robustness"].between(0, 1).all()
     assert set(robustness["layer"]) == {0, 1, 3, 5, 7}
@@ -222,7 +222,7 @@ def test_claims_and_summary_tables(smoke_run):
     summary = pd.read_csv(tables / "robustness_summary.csv")
     assert set(summary["subset"]) == {"all", "perturbed", "attack_failed"}
     full = summary[(summary["subset"] == "all") & (summary["quantity"] == "explanation_robustness")]
-    assert set(full["metric"]) == {"top10_overlap", "top30_overlap", "spearman"}
+    assert set(full["metric"]) == {"top10_overlap", "top30_overlap", "spearman", "kendall"}
     assert (full["count"] + full["nan_count"] == 20).all()  # one seed x 20 points per group
     assert (full["undefined_fraction"] == full["nan_count"] / 20).all()
     # a group with every top-k undefined has no quantiles; every other group has ordered ones

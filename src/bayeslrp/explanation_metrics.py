@@ -27,6 +27,7 @@ Metric = Callable[..., dict[str, torch.Tensor]]
 REGISTRY: dict[str, Metric] = {
     "topk_overlap": topk.scores,
     "spearman": rank_correlation.scores,
+    "kendall": rank_correlation.kendall_scores,
 }
 
 

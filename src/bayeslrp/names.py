@@ -93,7 +93,7 @@ STUDY_EXPLAINER = "lrp"
 EXPLAINER_SPEED_SETTINGS = {"lrp": ("backend",)}
 # Scores of a clean against an adversarial heatmap (explanation_metrics.py). Each gives
 # one or more rows per point, labelled in the tables' `metric` column (top-k: one per k).
-METRICS = ("topk_overlap", "spearman")
+METRICS = ("topk_overlap", "spearman", "kendall")
 # The study's metric: its rows (at claims.k and claims.k_correlation) drive the claims.
 STUDY_METRIC = "topk_overlap"
 # Trivial explanations an explainer should beat (baselines.py), scored with the same metric.
