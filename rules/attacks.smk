@@ -1,11 +1,18 @@
+# The attack and what it did (attack_evaluation.py) in one job: every job pays ~3 s of
+# `import torch`, and the evaluation is a few forward passes.
 rule generate_attack:
     input:
         points=rules.select_test_points.output.points,
         weights=PATHS["posterior"],
         source=transfer_source,
-        code=package_modules("attacks", "models", "posterior", "io", "runtime"),
+        clean=PATHS["clean_evaluation"],
+        code=package_modules(
+            "attacks", "attack_evaluation", "models", "posterior", "io", "runtime"
+        ),
     output:
         adversarial=PATHS["attacks"],
+        evaluation=PATHS["evaluation"],
+        row=PATHS["evaluation_row"],
     log:
         "logs/generate_attack/{dataset}/{model}/seed{seed}/{attack}.log",
     benchmark:
@@ -51,33 +58,6 @@ rule evaluate_clean:
         loss=config["attacks"]["loss"],
     script:
         "../workflow_scripts/evaluate_clean.py"
-
-
-rule evaluate_attack:
-    input:
-        points=rules.select_test_points.output.points,
-        weights=PATHS["posterior"],
-        attack=rules.generate_attack.output.adversarial,
-        clean=rules.evaluate_clean.output.evaluation,
-        code=package_modules("baselines", "tables", "posterior", "io"),
-    output:
-        evaluation=PATHS["evaluation"],
-        row=PATHS["evaluation_row"],
-    log:
-        "logs/evaluate_attack/{dataset}/{model}/seed{seed}/{attack}.log",
-    benchmark:
-        "results/benchmarks/evaluate_attack/{dataset}/{model}/seed{seed}/{attack}.tsv"
-    conda:
-        "../envs/explain.yaml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    params:
-        hidden=hidden,
-        n_samples=lambda w: n_samples(w.model),
-    script:
-        "../workflow_scripts/evaluate_attack.py"
 
 
 rule sweep_epsilon:

@@ -38,10 +38,10 @@ def test_pgd_steps_rerun_only_pgd_and_what_follows(smoke_run, tmp_path):
         smoke_run, changed_config(tmp_path, lambda c: c["attacks"]["pgd"].update(steps=4))
     )
     rules = {rule for rule, _ in jobs}
-    assert rules - AGGREGATES == {"generate_attack", "evaluate_attack", "compute_relevance",
+    assert rules - AGGREGATES == {"generate_attack", "compute_relevance",
                                   "compute_robustness"}  # fmt: skip
     for rule, outputs in jobs:
-        if rule in ("generate_attack", "evaluate_attack", "compute_relevance"):
+        if rule in ("generate_attack", "compute_relevance"):
             assert "/pgd" in outputs and "fgsm" not in outputs, outputs
 
 
@@ -54,9 +54,9 @@ def test_lrp_epsilon_reruns_only_relevance_and_what_follows(smoke_run, tmp_path)
     # the attack on the explanation attacks LRP at its epsilon: it reruns, no other attack;
     # the geometry probe measures the LRP heatmap too
     assert rules == {"explain_clean", "compute_relevance", "compute_robustness",
-                     "generate_attack", "evaluate_attack", "probe_geometry"}  # fmt: skip
+                     "generate_attack", "probe_geometry"}  # fmt: skip
     for rule, outputs in jobs:
-        if rule in ("generate_attack", "evaluate_attack"):
+        if rule == "generate_attack":
             assert "/topk" in outputs, outputs
         # beta_lrp has its own epsilon: only its heatmaps of the new top-k adversarials
         if rule in ("explain_clean", "compute_relevance") and "beta_lrp" in outputs:
@@ -94,7 +94,7 @@ def test_editing_the_attack_module_reruns_the_rules_that_declare_it(smoke_run):
     rules = {rule for rule, out in jobs if "_adv/" not in out}
     # the epsilon sweep attacks through it too, and evaluate_clean's masking diagnostics
     # take the attack's loss gradient
-    assert "generate_attack" in rules and rules <= {"generate_attack", "evaluate_attack",
+    assert "generate_attack" in rules and rules <= {"generate_attack",
                                                     "evaluate_clean", "compute_relevance",
                                                     "compute_robustness",
                                                     "sweep_epsilon"} | AGGREGATES  # fmt: skip

@@ -3,9 +3,9 @@ import math
 import pandas as pd
 import torch
 
+from bayeslrp.attack_evaluation import attack_summary
 from bayeslrp.tables import (
     ROBUSTNESS_COLUMNS,
-    attack_summary,
     posterior_rows,
     robustness_rows,
     settings_comparison,

@@ -1,7 +1,7 @@
 """What every attack's evaluation needs on the clean test points, once per model and n:
 the predictive probabilities, the gradient-masking diagnostics at the clean inputs and
-the gradient x input baseline's clean heatmaps (evaluate_attack reads them instead of
-recomputing them for each attack)."""
+the gradient x input baseline's clean heatmaps (generate_attack's evaluation reads them
+instead of recomputing them for each attack)."""
 
 import torch
 

@@ -1,10 +1,12 @@
 """Adversarial examples of the test points against the first n posterior samples, for every
 n (for transfer: crafted on the source net, input `source`, and only scored against this
-model)."""
+model), and what each did (attack_evaluation: predictions, the attacks.csv row, the
+baselines' heatmaps)."""
 
 import torch
 
 from bayeslrp import io
+from bayeslrp.attack_evaluation import evaluate_attack
 from bayeslrp.attacks import run_attack
 from bayeslrp.models import split_model_name
 from bayeslrp.posterior import Posterior
@@ -23,11 +25,12 @@ set_threads(snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params
 seed_everything(int(w.seed))
 device = resolve_device(p.device)
-arch, _ = split_model_name(w.model)
+arch, inference = split_model_name(w.model)
 
 full = Posterior.load(snakemake.input.weights, arch, p.hidden, device)
 points = io.load_tensors(snakemake.input.points)
 x, y = points["images"].to(device), points["labels"].to(device)
+clean_evaluation = io.load_tensors(snakemake.input.clean)
 settings = dict(p.settings)
 log.info("%s %s, %d points, samples %s, %s, loss %s", w.attack, settings, len(y), p.n_samples,
          p.bayes, p.loss)  # fmt: skip
@@ -35,7 +38,7 @@ if w.attack == "transfer":  # crafted on the source net (attacks.transfer), not 
     settings["source_net"] = Posterior.load(snakemake.input.source, arch, p.hidden, device)
     log.info("crafting on %s", snakemake.input.source)
 
-artifact = {}
+artifact, evaluation, rows = {}, {}, []
 for n in p.n_samples:
     # Seeded per n, as if each n were a job of its own: adding an n changes no other n.
     seed_everything(int(w.seed))
@@ -53,5 +56,19 @@ for n in p.n_samples:
         100 * result["zero_gradient_start"].double().mean(),
         100 * result["zero_gradient_last"].double().mean(),
     )  # fmt: skip
-    artifact |= io.nest(io.samples_key(n), {**result, "epsilon": float(settings["epsilon"])})
+    attack = {**result, "epsilon": float(settings["epsilon"])}
+    artifact |= io.nest(io.samples_key(n), attack)
+    # Evaluated on the CPU, where evaluate_clean's tensors and the random baseline's
+    # generator live.
+    keys = {"dataset": w.dataset, "arch": arch, "inference": inference, "seed": int(w.seed),
+            "attack": w.attack, "epsilon": attack["epsilon"], "n_samples": n}  # fmt: skip
+    tensors, row = evaluate_attack(
+        full.take(n).to("cpu"), points["images"], points["labels"], attack,
+        io.section(clean_evaluation, io.samples_key(n)), keys, int(w.seed),
+    )  # fmt: skip
+    log.info("%s n=%d: %s", w.attack, n, row)
+    evaluation |= io.nest(io.samples_key(n), tensors)
+    rows.append(row)
 io.save_tensors(artifact, snakemake.output.adversarial)
+io.save_tensors(evaluation, snakemake.output.evaluation)
+io.save_json(rows, snakemake.output.row)

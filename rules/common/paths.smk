@@ -4,7 +4,7 @@ PATHS = {
     "posterior": "results/posterior/{dataset}/{model}/seed{seed}/weights.pt",
     "fit_summary": "results/posterior/{dataset}/{model}/seed{seed}/fit_summary.json",
     "attacks": "results/attacks/{dataset}/{model}/seed{seed}/{attack}.pt",
-    # what evaluate_attack needs on the clean points, computed once per model
+    # what generate_attack's evaluation needs on the clean points, computed once per model
     "clean_evaluation": "results/attacks/{dataset}/{model}/seed{seed}/clean_evaluation.pt",
     "evaluation": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_evaluation.pt",
     "evaluation_row": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_evaluation.json",

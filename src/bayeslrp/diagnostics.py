@@ -40,7 +40,7 @@ def gradient_masking(
     """Fraction of inputs whose loss gradient (the attack's loss, expected over the samples,
     at the clean input) is exactly zero; fraction of per-sample top probabilities above
     SATURATION and mean |logit| on the clean inputs. (The fraction of inputs the attack left
-    unchanged is in `tables.attack_summary`.)"""
+    unchanged is in `attack_evaluation.attack_summary`.)"""
     zero = 0
     for i in range(0, len(x), batch_size):
         grad = loss_gradient(posterior, x[i : i + batch_size], y[i : i + batch_size],

@@ -3,8 +3,6 @@ metric, point)."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import torch
@@ -91,56 +89,6 @@ def posterior_rows(keys: dict, summary: dict) -> pd.DataFrame:
              for layer, stats in summary.get("layers", {}).items()
              for k, v in stats.items()]  # fmt: skip
     return pd.DataFrame(rows)
-
-
-def attack_summary(
-    keys: dict,
-    x: torch.Tensor,
-    result: dict[str, torch.Tensor],
-    labels: torch.Tensor,
-    p_clean: torch.Tensor,
-    p_adv: torch.Tensor,
-) -> dict:
-    """One row of attacks.csv: success rate, perturbation sizes, clean/adversarial accuracy,
-    the fraction of inputs the attack's gradient steps never moved from its own starting
-    point (with a random start, an input can differ from x and still be unattacked), and
-    the fractions with an exactly zero loss gradient at the start and at the last iterate
-    (signs of gradient masking), and of points the attack could not move for that reason
-    (correctly classified, not flipped, zero gradient at the start); for a query attack
-    (Square) the mean model queries per point and their cost in forward passes (queries x
-    n draws), NaN for the others; for an explanation attack (explanation_attacks.py) the
-    mean of its objective at x and at the returned point, NaN for the others.
-    `result` is an artifact of `attacks.run_attack`."""
-    x_adv = result["adversarial"]
-
-    def mean(key):  # of an optional per-point key of the artifact, NaN where absent
-        return result[key].double().mean().item() if key in result else math.nan
-
-    queries = mean("queries")
-    passes = queries * keys["n_samples"] if "queries" in result else math.nan
-    delta = (x_adv - x).flatten(1).double()
-    pred_clean, pred_adv = p_clean.argmax(1), p_adv.argmax(1)
-    # Stuck: correctly classified, not flipped, and the attacked loss flat at the start. Not
-    # every zero gradient is masking: APGD's DLR loss is constant (1) wherever the true class
-    # ranks third, on points that are already misclassified.
-    stuck = result["zero_gradient_start"] & (pred_clean == labels) & (pred_clean == pred_adv)
-    return {
-        **keys,
-        "n_points": len(labels),
-        "success_rate": (pred_clean != pred_adv).double().mean().item(),
-        "linf_mean": delta.abs().amax(1).mean().item(),
-        "l2_mean": delta.norm(dim=1).mean().item(),
-        "unchanged_fraction": (~result["moved"]).double().mean().item(),
-        "zero_gradient_start_fraction": result["zero_gradient_start"].double().mean().item(),
-        "zero_gradient_last_fraction": result["zero_gradient_last"].double().mean().item(),
-        "zero_gradient_stuck_fraction": stuck.double().mean().item(),
-        "clean_accuracy": (pred_clean == labels).double().mean().item(),
-        "adversarial_accuracy": (pred_adv == labels).double().mean().item(),
-        "queries_per_point": queries,
-        "forward_passes_per_point": passes,
-        "explanation_objective_start": mean("explanation_objective_start"),
-        "explanation_objective_end": mean("explanation_objective"),
-    }
 
 
 def flatten_settings(settings: dict, prefix: str = "") -> dict[str, str]:

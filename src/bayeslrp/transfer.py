@@ -38,7 +38,7 @@ def transfer_attack(
     `craft` is attacks.attack_batch (passed in, not imported: the registry imports this
     module). The returned artifact is the source attack's: `moved` and the zero-gradient
     flags describe the attack on the source net (the target's own gradients at x are in
-    the masking diagnostics of evaluate_attack). `source` (det, twin: the config's name
+    the masking diagnostics of evaluate_clean). `source` (det, twin: the config's name
     of the source family) is a label here; the workflow loads `source_net` from it.
     """
     del posterior, source  # the target is evaluated elsewhere; the name is a label
