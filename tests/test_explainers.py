@@ -1,10 +1,11 @@
-"""The explainer registry: gradient x input against LRP-0 and captum, the generic Bayesian
-mean for any explainer, and the registry's agreement with the names module."""
+"""The explainer registry: gradient x input against LRP-0 and captum, integrated gradients
+against captum and a loop over the path, the generic Bayesian mean for any explainer, and
+the registry's agreement with the names module."""
 
 import pytest
 import torch
 
-from bayeslrp import build_model, explainers, names
+from bayeslrp import build_model, explainers, integrated_gradients, names
 from bayeslrp.gradient_x_input import sample_heatmaps
 from bayeslrp.lrp import sample_relevance
 from bayeslrp.posterior import Posterior
@@ -64,6 +65,67 @@ def test_gradient_x_input_matches_captum_at_the_output_layer(arch):
         net.load_state_dict(stack.sample(s))
         expected = InputXGradient(net).attribute(x.clone().requires_grad_(True), target=target)
         torch.testing.assert_close(ours[s], expected.detach())
+
+
+@pytest.mark.parametrize("arch", ["fc", "conv"])
+def test_integrated_gradients_match_captum_at_the_output_layer(arch):
+    from captum.attr import IntegratedGradients
+
+    stack = random_posterior(arch, 2)
+    x = torch.rand(6, 1, 28, 28)
+    target = torch.tensor([0, 3, 9, 1, 1, 7])
+    ours = integrated_gradients.sample_heatmaps(stack, x, layer=LAYERS[arch][-1],
+                                                target=target, chunk=2, steps=12)  # fmt: skip
+    for s in range(2):
+        net = build_model(arch, 5).double()
+        net.load_state_dict(stack.sample(s))
+        expected = IntegratedGradients(net).attribute(x, target=target, n_steps=12,
+                                                      method="gausslegendre")  # fmt: skip
+        torch.testing.assert_close(ours[s], expected)
+
+
+@pytest.mark.parametrize("start", ["max_unit", "all_units"])
+def test_integrated_gradients_of_an_inner_layer_integrate_the_unit_chosen_at_x(start):
+    # A slow reference from the definition: per sample and quadrature point, autograd of
+    # the unit picked from x's own activations, at a * x.
+    stack = random_posterior("fc", 2)
+    x = torch.rand(5, 1, 28, 28)
+    nodes, weights = integrated_gradients.gauss_legendre(6)
+    ours = integrated_gradients.sample_heatmaps(stack, x, layer=3, inner_start=start, steps=6)
+    for s in range(2):
+        net = build_model("fc", 5).double()
+        net.load_state_dict(stack.sample(s))
+        unit = net[:5](x).argmax(1)  # after the activation (module 4) of layer 3
+        total = torch.zeros_like(x)
+        for a, w in zip(nodes, weights, strict=True):
+            point = (a * x).requires_grad_(True)
+            z = net[:4](point)
+            value = net[4](z).sum() if start == "all_units" else z.gather(1, unit[:, None]).sum()
+            total += w * torch.autograd.grad(value, point)[0]
+        torch.testing.assert_close(ours[s], total * x)
+
+
+def test_integrated_gradients_are_complete_where_the_path_is_linear():
+    # Completeness (Sundararajan et al.): the map sums to score(x) - score(0). A net with
+    # no bias and a LeakyReLU of slope 1 is linear, so any quadrature is exact.
+    stack = random_posterior("fc", 1)
+    state = {k: (torch.zeros_like(v) if k.endswith("bias") else v)
+             for k, v in stack.samples.items()}  # fmt: skip
+    linear = Posterior(stack.network, state)
+    for module in linear.network:
+        if isinstance(module, torch.nn.LeakyReLU):
+            module.negative_slope = 1.0
+    x = torch.rand(4, 1, 28, 28)
+    target = torch.tensor([2, 5, 5, 0])
+    heat = integrated_gradients.sample_heatmaps(linear, x, layer=5, target=target, steps=2)
+    net = build_model("fc", 5).double()
+    net.load_state_dict(linear.sample(0))
+    for module in net:
+        if isinstance(module, torch.nn.LeakyReLU):
+            module.negative_slope = 1.0
+    with torch.no_grad():
+        logits = net(x).gather(1, target[:, None]).squeeze(1)
+    torch.testing.assert_close(heat[0].flatten(1).sum(1), logits)
 
 
 def test_vectorised_and_looped_heatmaps_agree():

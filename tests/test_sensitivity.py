@@ -27,8 +27,9 @@ def study(tmp_path_factory, tiny_config):
     # no rule edited (at budgets that only exercise them)
     config["attacks"]["names"] = ["fgsm", "apgd_dlr", "square", "transfer", "noise"]
     config["attacks"].update(apgd_dlr={"steps": 3}, square={"queries": 10})
-    # and so does the gradient x input explainer, a peer of LRP
-    config["explainers"]["names"] = ["lrp", "gradient_x_input"]
+    # and so do the gradient x input and integrated gradients explainers, peers of LRP
+    config["explainers"]["names"] = ["lrp", "gradient_x_input", "integrated_gradients"]
+    config["explainers"]["integrated_gradients"] = {"steps": 4}
     # The default config's scale is overridden key by key (presets merge, they cannot delete).
     scale = {"datasets": config["datasets"], "seeds": config["seeds"],
              "data": {"n_test_points": 20}, "vi": {"train_size": 2000}}  # fmt: skip
@@ -125,16 +126,17 @@ def test_the_masking_checks_cover_every_model_and_n(study):
     assert row["value"] == pytest.approx(hits["attack_success"].mean())
 
 
-def test_gradient_x_input_runs_as_an_explainer_beside_lrp(study):
+def test_gradient_based_explainers_run_beside_lrp(study):
     robustness = pd.read_csv(study / "results/tables/robustness.csv")
     keys = ["dataset", "arch", "inference", "seed", "attack", "n_samples", "layer", "metric",
             "point"]  # fmt: skip
-    lrp, gxi = (robustness[robustness["explainer"] == e].set_index(keys).sort_index()
-                for e in ("lrp", "gradient_x_input"))  # fmt: skip
-    assert len(lrp) == len(gxi) > 0 and lrp.index.equals(gxi.index)
-    # the same predictions, different explanations
-    assert lrp["softmax_robustness"].equals(gxi["softmax_robustness"])
-    assert not lrp["explanation_robustness"].equals(gxi["explanation_robustness"])
+    lrp, gxi, ig = (robustness[robustness["explainer"] == e].set_index(keys).sort_index()
+                    for e in ("lrp", "gradient_x_input", "integrated_gradients"))  # fmt: skip
+    for other in (gxi, ig):
+        assert len(lrp) == len(other) > 0 and lrp.index.equals(other.index)
+        # the same predictions, different explanations
+        assert lrp["softmax_robustness"].equals(other["softmax_robustness"])
+        assert not lrp["explanation_robustness"].equals(other["explanation_robustness"])
     # the claims count LRP rows only: C1's rows are LRP's det, not-fooled attacked rows
     claims = pd.read_csv(study / "results/tables/claims.csv").set_index("claim")
     det = lrp.reset_index().query(
@@ -143,9 +145,10 @@ def test_gradient_x_input_runs_as_an_explainer_beside_lrp(study):
     assert claims.loc["C1", "n_rows"] == (~det["attack_success"]).sum()
     # the explainer comparison has both, and the gradient x input baseline once
     comparison = pd.read_csv(study / "results/tables/baseline_comparison.csv")
-    assert {"lrp", "gradient_x_input", "input", "random"} <= set(comparison.columns)
+    assert {"lrp", "gradient_x_input", "integrated_gradients", "input",
+            "random"} <= set(comparison.columns)  # fmt: skip
     summary = pd.read_csv(study / "results/tables/robustness_summary.csv")
-    assert set(summary["explainer"]) == {"lrp", "gradient_x_input"}
+    assert set(summary["explainer"]) == {"lrp", "gradient_x_input", "integrated_gradients"}
 
 
 def test_every_variant_reports_every_claim(study):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from bayeslrp import gradient_x_input, lrp, smooth_lrp
+from bayeslrp import gradient_x_input, integrated_gradients, lrp, smooth_lrp
 from bayeslrp.heatmaps import heatmap_moments, mean_heatmaps
 from bayeslrp.names import EXPLAINER_SPEED_SETTINGS
 from bayeslrp.posterior import Posterior
@@ -20,6 +20,7 @@ REGISTRY = {
     "lrp": lrp.sample_relevance,
     "gradient_x_input": gradient_x_input.sample_heatmaps,
     "beta_lrp": smooth_lrp.sample_heatmaps,
+    "integrated_gradients": integrated_gradients.sample_heatmaps,
 }
 
 

@@ -39,10 +39,10 @@ def start_unit(
     raise ValueError(f"unknown inner_start {inner_start!r}; choose from {INNER_STARTS}")
 
 
-def times_input_gradient(
+def input_gradient(
     posterior: Posterior, x: torch.Tensor, score: nn.Module, chunk: int = 8
 ) -> torch.Tensor:
-    """x * d score(x) / dx for every sample's weights, [S, N, ...].
+    """d score(x) / dx for every sample's weights, [S, N, ...].
 
     `score` is a module whose `forward(x)` is a scalar (summed over images) and whose
     attribute `model` is the posterior's network, so that `functional_call` can swap in
@@ -55,15 +55,22 @@ def times_input_gradient(
 
     x = x.detach()
     if chunk == 1:
-        heat = []
+        gradients = []
         for s in range(len(posterior)):
             inputs = x.clone().requires_grad_(True)
             with torch.enable_grad():
                 (g,) = torch.autograd.grad(value(posterior.sample(s), inputs), inputs)
-            heat.append(g * x)
-        return torch.stack(heat)
+            gradients.append(g)
+        return torch.stack(gradients)
     gradient = vmap(grad(value, argnums=1), in_dims=(0, None))
-    return torch.cat([gradient(part.samples, x) * x for _, part in posterior.chunks(chunk)])
+    return torch.cat([gradient(part.samples, x) for _, part in posterior.chunks(chunk)])
+
+
+def times_input_gradient(
+    posterior: Posterior, x: torch.Tensor, score: nn.Module, chunk: int = 8
+) -> torch.Tensor:
+    """x * d score(x) / dx for every sample's weights, [S, N, ...] (see input_gradient)."""
+    return input_gradient(posterior, x, score, chunk) * x.detach()
 
 
 def mean_heatmaps(
