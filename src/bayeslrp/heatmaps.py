@@ -39,6 +39,33 @@ def start_unit(
     raise ValueError(f"unknown inner_start {inner_start!r}; choose from {INNER_STARTS}")
 
 
+class UnitScore(nn.Module):
+    """`forward(x)`: the explained unit of `model` at `layer` (start_unit), summed over
+    images. The unit is chosen from the activations at `reference` when given (integrated
+    gradients: one fixed unit along the whole path), else at the input itself."""
+
+    def __init__(self, model, layer, target, inner_start, reference=None):
+        super().__init__()
+        self.model, self.reference = model, reference
+        self.settings = (layer, target, inner_start)
+
+    def _layer(self, inputs):
+        """(pre-activation, flattened activation after it; None at the output layer)."""
+        layer = self.settings[0]
+        z = self.model[: layer + 1](inputs)
+        is_output = layer == len(self.model) - 1
+        return z, None if is_output else self.model[layer + 1](z).flatten(1)
+
+    def forward(self, x):
+        _, target, inner_start = self.settings
+        z, activation = self._layer(x)
+        chosen = (z, activation) if self.reference is None else self._layer(self.reference)
+        unit = start_unit(*chosen, target, inner_start)
+        if unit is None:  # all_units: the sum of the layer's activations
+            return activation.sum()
+        return z.flatten(1).gather(1, unit.view(-1, 1)).sum()
+
+
 def input_gradient(
     posterior: Posterior, x: torch.Tensor, score: nn.Module, chunk: int = 8
 ) -> torch.Tensor:

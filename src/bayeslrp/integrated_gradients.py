@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 
-from bayeslrp.heatmaps import check_layer, input_gradient, start_unit
+from bayeslrp.heatmaps import UnitScore, check_layer, input_gradient
 from bayeslrp.posterior import Posterior
 
 
@@ -23,30 +22,6 @@ def gauss_legendre(steps: int) -> tuple[list[float], list[float]]:
     """Nodes and weights of `steps`-point Gauss-Legendre quadrature on [0, 1]."""
     nodes, weights = np.polynomial.legendre.leggauss(steps)
     return ((nodes + 1) / 2).tolist(), (weights / 2).tolist()
-
-
-class _PathScore(nn.Module):
-    """`forward(x_path)`: the unit of `model` at `layer` explained at `x` (chosen from x's
-    own activations, under the weights functional_call swaps in), evaluated at the path
-    point, summed over images."""
-
-    def __init__(self, model, layer, target, inner_start, x):
-        super().__init__()
-        self.model, self.x, self.settings = model, x, (layer, target, inner_start)
-
-    def _layer(self, inputs):
-        layer = self.settings[0]
-        z = self.model[: layer + 1](inputs)
-        is_output = layer == len(self.model) - 1
-        return z, None if is_output else self.model[layer + 1](z).flatten(1)
-
-    def forward(self, x_path):
-        _, target, inner_start = self.settings
-        unit = start_unit(*self._layer(self.x), target, inner_start)
-        z, activation = self._layer(x_path)
-        if unit is None:  # all_units: the sum of the layer's activations
-            return activation.sum()
-        return z.flatten(1).gather(1, unit.view(-1, 1)).sum()
 
 
 def sample_heatmaps(
@@ -62,7 +37,7 @@ def sample_heatmaps(
     """Per-sample integrated gradients [S, N, ...] explaining `layer` (see the module doc)."""
     check_layer(posterior.network, layer)
     x = x.detach()
-    score = _PathScore(posterior.network, layer, target, inner_start, x)
+    score = UnitScore(posterior.network, layer, target, inner_start, reference=x)
     nodes, weights = gauss_legendre(steps)
     total = sum(w * input_gradient(posterior, a * x, score, chunk)
                 for a, w in zip(nodes, weights, strict=True))  # fmt: skip
