@@ -39,6 +39,8 @@ localrules:
     plot_epsilon_sweep,
     plot_claims,
     summarise_geometry,
+    summarise_stability,
+    summarise_faithfulness,
     write_summary,
     build_sensitivity,
 
@@ -60,6 +62,8 @@ rule tables:
         rules.summarise_robustness.output,
         rules.evaluate_claims.output,
         rules.summarise_geometry.output,
+        rules.summarise_stability.output,
+        rules.summarise_faithfulness.output,
         rules.write_summary.output,
         sensitivity_outputs("table"),
 

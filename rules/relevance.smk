@@ -81,3 +81,63 @@ rule probe_geometry:
         device=config["device"],
     script:
         "../workflow_scripts/probe_geometry.py"
+
+
+rule probe_stability:
+    input:
+        points=rules.select_test_points.output.points,
+        weights=PATHS["posterior"],
+        code=package_modules("stability", "explainers", "models", "posterior", "io"),
+    output:
+        table="results/stability/{dataset}/{model}/seed{seed}.csv",
+    log:
+        "logs/probe_stability/{dataset}/{model}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/probe_stability/{dataset}/{model}/seed{seed}.tsv"
+    conda:
+        "../envs/explain.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        hidden=hidden,
+        n_samples=lambda w: n_samples(w.model),
+        explainers=model_explainer_settings,
+        stability=stability_settings(),
+        device=config["device"],
+    script:
+        "../workflow_scripts/probe_stability.py"
+
+
+rule probe_faithfulness:
+    input:
+        points=rules.select_test_points.output.points,
+        weights=PATHS["posterior"],
+        clean=lambda w: [
+            PATHS["clean_relevance"].format(explainer=e, **w)
+            for e in model_explainers(w.model)
+        ],
+        code=package_modules(
+            "faithfulness", "randomisation", "explainers", "models", "posterior", "io"
+        ),
+    output:
+        table="results/faithfulness/{dataset}/{model}/seed{seed}.csv",
+    log:
+        "logs/probe_faithfulness/{dataset}/{model}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/probe_faithfulness/{dataset}/{model}/seed{seed}.tsv"
+    conda:
+        "../envs/explain.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        hidden=hidden,
+        n_samples=lambda w: n_samples(w.model),
+        explainers=model_explainer_settings,
+        faithfulness=faithfulness_settings(),
+        device=config["device"],
+    script:
+        "../workflow_scripts/probe_faithfulness.py"

@@ -261,6 +261,82 @@ rule summarise_geometry:
         "../workflow_scripts/summarise_geometry.py"
 
 
+rule summarise_stability:
+    input:
+        tables=run_outputs(rules.probe_stability.output.table),
+        gates=rules.evaluate_claims.output.gates,
+        code=package_modules("stability_claims", "paired_claims", "figures", "io"),
+    output:
+        table=report(
+            "results/tables/stability.csv",
+            caption="../report/stability_table.rst",
+            category="claims",
+        ),
+        claims=report(
+            "results/tables/stability_claims.csv",
+            caption="../report/stability_claims.rst",
+            category="claims",
+        ),
+        figure=report(
+            "results/figures/stability.png",
+            caption="../report/stability.rst",
+            category="claims",
+        ),
+        pdf="results/figures/stability.pdf",
+    log:
+        "logs/summarise_stability/summarise_stability.log",
+    benchmark:
+        "results/benchmarks/summarise_stability/summarise_stability.tsv"
+    conda:
+        "../envs/results.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        claims=canonical(config["claims"]),
+    script:
+        "../workflow_scripts/summarise_stability.py"
+
+
+rule summarise_faithfulness:
+    input:
+        tables=run_outputs(rules.probe_faithfulness.output.table),
+        gates=rules.evaluate_claims.output.gates,
+        code=package_modules("faithfulness_claims", "paired_claims", "figures", "io"),
+    output:
+        table=report(
+            "results/tables/faithfulness.csv",
+            caption="../report/faithfulness_table.rst",
+            category="claims",
+        ),
+        claims=report(
+            "results/tables/faithfulness_claims.csv",
+            caption="../report/faithfulness_claims.rst",
+            category="claims",
+        ),
+        figure=report(
+            "results/figures/faithfulness.png",
+            caption="../report/faithfulness.rst",
+            category="claims",
+        ),
+        pdf="results/figures/faithfulness.pdf",
+    log:
+        "logs/summarise_faithfulness/summarise_faithfulness.log",
+    benchmark:
+        "results/benchmarks/summarise_faithfulness/summarise_faithfulness.tsv"
+    conda:
+        "../envs/results.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        claims=canonical(config["claims"]),
+    script:
+        "../workflow_scripts/summarise_faithfulness.py"
+
+
 rule write_summary:
     input:
         claims=rules.evaluate_claims.output.claims,
@@ -272,6 +348,10 @@ rule write_summary:
         sensitivity=sensitivity_outputs("table"),
         geometry=rules.summarise_geometry.output.table,
         geometry_claims=rules.summarise_geometry.output.claims,
+        stability=rules.summarise_stability.output.table,
+        stability_claims=rules.summarise_stability.output.claims,
+        faithfulness=rules.summarise_faithfulness.output.table,
+        faithfulness_claims=rules.summarise_faithfulness.output.claims,
         description=project_path("report/workflow.rst"),
         code=package_modules("summary_text", "claims", "io"),
     output:

@@ -7,6 +7,7 @@ import subprocess
 
 import pandas as pd
 import pytest
+import yaml
 from conftest import ROOT, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -29,23 +30,33 @@ def slurm():
     subprocess.run([str(CLUSTER), "stop"], check=False)
 
 
-def test_tiny_run_goes_through_slurm(tmp_path, slurm, tiny_config):
+@pytest.fixture
+def det_only_config(tmp_path, tiny_config):
+    """The tiny config with fc_det alone: every kind of job still goes through SLURM, and
+    each SLURM job costs seconds of submission and polling (the HMC chains' jobs are
+    ordinary rules; the other workflow tests run them)."""
+    config = yaml.safe_load(tiny_config.read_text())
+    config["models"] = ["fc_det"]
+    path = tmp_path / "det_only.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_tiny_run_goes_through_slurm(tmp_path, slurm, det_only_config):
     run = snakemake(
         tmp_path, "--profile", str(ROOT / "profiles" / "slurm"), "--jobs", "2",
         "--default-resources", "slurm_partition=debug", "mem_mb=2000", "runtime=30",
-        "cpus_per_task=1", config=tiny_config, slurm=True,
+        "cpus_per_task=1", config=det_only_config, slurm=True,
     )  # fmt: skip
     assert run.returncode == 0, (run.stdout + run.stderr)[-5000:]
     robustness = pd.read_csv(tmp_path / "results/tables/robustness.csv")
-    # fc_det n=1 + fc_hmc n=2, 10; metrics top-10, top-30 overlap, Spearman and Kendall;
-    # 20 points
-    assert len(robustness) == 3 * 4 * 20
+    # fc_det n=1; metrics top-10, top-30 overlap, Spearman and Kendall; 20 points
+    assert len(robustness) == 4 * 20
     # Every heavy job went to SLURM: the main log names each submission and its job id.
     log = next((tmp_path / ".snakemake" / "log").glob("*.snakemake.log")).read_text()
     submitted = re.findall(r"submitted with SLURM jobid (\d+) \(log: .*?/rule_(\w+)/", log)
     rules = {rule for _, rule in submitted}
-    assert {"download_dataset", "fit_posterior", "run_hmc_chain", "merge_hmc_chains",
-            "generate_attack",
+    assert {"download_dataset", "fit_posterior", "generate_attack", "explain_clean",
             "compute_relevance", "compute_robustness"} <= rules, rules  # fmt: skip
     # Tiny rules ran on the submitting node (localrules), not as cluster jobs.
     assert not rules & {"build_tables", "select_test_points", "plot_robustness"}

@@ -13,7 +13,8 @@ AGGREGATES = {"build_tables", "describe_settings", "summarise_robustness", "eval
               "write_summary", "plot_heatmaps", "plot_model_robustness", "plot_diagnostics",
               "plot_convergence", "plot_claims", "plot_heatmap_uncertainty",
               "plot_epsilon_sweep", "plot_explanation_attack", "flag_masking",
-              "summarise_geometry", "all"}  # fmt: skip
+              "summarise_geometry", "summarise_stability", "summarise_faithfulness",
+              "all"}  # fmt: skip
 
 
 def planned(workdir, config_path):
@@ -52,9 +53,10 @@ def test_lrp_epsilon_reruns_only_relevance_and_what_follows(smoke_run, tmp_path)
     jobs = planned(smoke_run, changed_config(tmp_path, edit))
     rules = {rule for rule, _ in jobs} - AGGREGATES
     # the attack on the explanation attacks LRP at its epsilon: it reruns, no other attack;
-    # the geometry probe measures the LRP heatmap too
+    # the geometry, stability and faithfulness probes measure the LRP heatmap too
     assert rules == {"explain_clean", "compute_relevance", "compute_robustness",
-                     "generate_attack", "probe_geometry"}  # fmt: skip
+                     "generate_attack", "probe_geometry", "probe_stability",
+                     "probe_faithfulness"}  # fmt: skip
     for rule, outputs in jobs:
         if rule == "generate_attack":
             assert "/topk" in outputs, outputs
@@ -75,6 +77,13 @@ def test_a_metric_change_rescores_without_any_backward_pass(smoke_run, tmp_path,
     # only the scoring and the tables rerun
     jobs = planned(smoke_run, changed_config(tmp_path, edit))
     assert {rule for rule, _ in jobs} - AGGREGATES == {"compute_robustness"}
+
+
+@pytest.mark.parametrize("block, probe", [("stability", "probe_stability"),
+                                          ("faithfulness", "probe_faithfulness")])
+def test_a_probe_setting_reruns_only_that_probe(smoke_run, tmp_path, block, probe):
+    jobs = planned(smoke_run, changed_config(tmp_path, lambda c: c[block].update(points=5)))
+    assert {rule for rule, _ in jobs} - AGGREGATES == {probe}
 
 
 def test_editing_the_attack_module_reruns_the_rules_that_declare_it(smoke_run):

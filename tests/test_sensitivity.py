@@ -27,8 +27,9 @@ def study(tmp_path_factory, tiny_config):
     # no rule edited (at budgets that only exercise them)
     config["attacks"]["names"] = ["fgsm", "apgd_dlr", "square", "transfer", "noise"]
     config["attacks"].update(apgd_dlr={"steps": 3}, square={"queries": 10})
-    # and so do the gradient x input and integrated gradients explainers, peers of LRP
-    config["explainers"]["names"] = ["lrp", "gradient_x_input", "integrated_gradients"]
+    # and so do the gradient x input, integrated gradients and z+ LRP explainers
+    config["explainers"]["names"] = ["lrp", "gradient_x_input", "integrated_gradients",
+                                     "lrp_zplus"]  # fmt: skip
     config["explainers"]["integrated_gradients"] = {"steps": 4}
     # The default config's scale is overridden key by key (presets merge, they cannot delete).
     scale = {"datasets": config["datasets"], "seeds": config["seeds"],
@@ -130,9 +131,10 @@ def test_gradient_based_explainers_run_beside_lrp(study):
     robustness = pd.read_csv(study / "results/tables/robustness.csv")
     keys = ["dataset", "arch", "inference", "seed", "attack", "n_samples", "layer", "metric",
             "point"]  # fmt: skip
-    lrp, gxi, ig = (robustness[robustness["explainer"] == e].set_index(keys).sort_index()
-                    for e in ("lrp", "gradient_x_input", "integrated_gradients"))  # fmt: skip
-    for other in (gxi, ig):
+    lrp, gxi, ig, zplus = (robustness[robustness["explainer"] == e].set_index(keys).sort_index()
+                           for e in ("lrp", "gradient_x_input", "integrated_gradients",
+                                     "lrp_zplus"))  # fmt: skip
+    for other in (gxi, ig, zplus):
         assert len(lrp) == len(other) > 0 and lrp.index.equals(other.index)
         # the same predictions, different explanations
         assert lrp["softmax_robustness"].equals(other["softmax_robustness"])
@@ -145,10 +147,17 @@ def test_gradient_based_explainers_run_beside_lrp(study):
     assert claims.loc["C1", "n_rows"] == (~det["attack_success"]).sum()
     # the explainer comparison has both, and the gradient x input baseline once
     comparison = pd.read_csv(study / "results/tables/baseline_comparison.csv")
-    assert {"lrp", "gradient_x_input", "integrated_gradients", "input",
+    assert {"lrp", "gradient_x_input", "integrated_gradients", "lrp_zplus", "input",
             "random"} <= set(comparison.columns)  # fmt: skip
     summary = pd.read_csv(study / "results/tables/robustness_summary.csv")
-    assert set(summary["explainer"]) == {"lrp", "gradient_x_input", "integrated_gradients"}
+    assert set(summary["explainer"]) == {"lrp", "gradient_x_input", "integrated_gradients",
+                                         "lrp_zplus"}  # fmt: skip
+    # every explainer's stability, and a C9d row for each that runs for the Bayesian net
+    stability = pd.read_csv(study / "results/tables/stability.csv")
+    assert set(stability["explainer"]) == set(summary["explainer"])
+    claims = pd.read_csv(study / "results/tables/stability_claims.csv")["claim"]
+    assert list(claims) == ["C9", "C9d", "C9d:gradient_x_input", "C9d:integrated_gradients",
+                            "C9d:lrp_zplus"]  # fmt: skip
 
 
 def test_every_variant_reports_every_claim(study):

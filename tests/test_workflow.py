@@ -148,6 +148,46 @@ def test_the_geometry_probe_covers_every_model_and_n_with_its_claims(smoke_run):
     assert "The study's mechanism, measured" in page and "- C8d:" in page
 
 
+def test_the_stability_probe_covers_every_model_explainer_and_n_with_its_claims(smoke_run):
+    summary = pd.read_csv(smoke_run / "results/tables/stability.csv")
+    for dataset, (model, ns) in itertools.product(DATASETS, N_SAMPLES.items()):
+        arch, inference = model.split("_", 1)
+        rows = summary[(summary["dataset"] == dataset) & (summary["arch"] == arch)
+                       & (summary["inference"] == inference)]  # fmt: skip
+        # beta-smoothed LRP is computed for the det nets only
+        explainers = {"lrp", "beta_lrp"} if inference == "det" else {"lrp"}
+        assert set(rows["explainer"]) == explainers, (dataset, model)
+        for (_, metric), part in rows.groupby(["explainer", "metric"]):
+            assert sorted(part["n_samples"]) == sorted({1, *ns}), (dataset, model, metric)
+            assert (part["points"] == 10).all()  # smoke: stability.points
+    assert (summary["median"] >= 0).all()
+    claims = pd.read_csv(smoke_run / "results/tables/stability_claims.csv").set_index("claim")
+    assert list(claims.index) == ["C9", "C9d"] and claims["value"].notna().all()
+    page = (smoke_run / "results/report/summary.rst").read_text()
+    assert "Stability under random noise" in page and "- C9d:" in page
+
+
+def test_the_faithfulness_probe_covers_every_model_explainer_and_n_with_its_claims(smoke_run):
+    summary = pd.read_csv(smoke_run / "results/tables/faithfulness.csv")
+    for dataset, (model, ns) in itertools.product(DATASETS, N_SAMPLES.items()):
+        arch, inference = model.split("_", 1)
+        rows = summary[(summary["dataset"] == dataset) & (summary["arch"] == arch)
+                       & (summary["inference"] == inference)]  # fmt: skip
+        explainers = {"lrp", "beta_lrp"} if inference == "det" else {"lrp"}
+        assert set(rows["explainer"]) == explainers, (dataset, model)
+        layers = (1, 3, 5) if arch == "fc" else (0, 3, 7)  # the MPRT cascade's steps
+        assert set(rows["metric"]) == {"morf_auc", "random_auc", "faithfulness",
+                                       *(f"mprt_layer{layer}" for layer in layers)}  # fmt: skip
+        for _, part in rows.groupby(["explainer", "metric"]):
+            assert sorted(part["n_samples"]) == sorted(ns) and (part["points"] == 10).all()
+    areas = summary[summary["metric"].isin(["morf_auc", "random_auc"])]["median"]
+    assert areas.between(0, 1).all()
+    claims = pd.read_csv(smoke_run / "results/tables/faithfulness_claims.csv").set_index("claim")
+    assert list(claims.index) == ["C10s", "C10"] and claims["value"].notna().all()
+    page = (smoke_run / "results/report/summary.rst").read_text()
+    assert "Are the explanations faithful to their model?" in page and "- C10:" in page
+
+
 def test_the_audit_and_uncertainty_tables_cover_every_model(smoke_run):
     sweep = pd.read_csv(smoke_run / "results/tables/epsilon_sweep.csv")
     assert len(sweep) == 2 * len(DATASETS) * len(MODELS)  # two radii per model
@@ -164,7 +204,7 @@ def test_the_audit_and_uncertainty_tables_cover_every_model(smoke_run):
 FIGURES = [
     "fig1_heatmaps", "fig2_topk_overlap", "fig3_inner_layers", "accuracy_attack_success",
     "posterior_diagnostics", "claims", "hmc_rhat", "hmc_traces", "heatmap_uncertainty",
-    "epsilon_sweep", "geometry",
+    "epsilon_sweep", "geometry", "stability", "faithfulness",
     *[f"{kind}_{d}_{m}" for kind in ("lrp_robustness", "lrp_vs_softmax") for d in DATASETS
       for m in ("conv_vi", "fc_hmc")],
 ]  # fmt: skip

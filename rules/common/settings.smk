@@ -71,10 +71,29 @@ def sweep_settings():
 
 
 def explainer_settings(wildcards):
-    """The settings a heatmap of explainer `wildcards.explainer` depends on: the shared
-    target and inner start and its own block, without its speed settings and chunk
-    (the scripts read those with execution_setting), so that they rerun nothing."""
-    name = wildcards.explainer
+    """The settings a heatmap of explainer `wildcards.explainer` depends on (settings_of)."""
+    return settings_of(wildcards.explainer)
+
+
+def model_explainer_settings(wildcards):
+    """settings_of every explainer run for `wildcards.model`, in explainers.names order."""
+    return {name: settings_of(name) for name in model_explainers(wildcards.model)}
+
+
+def stability_settings():
+    """The stability probe's settings (every one changes its table)."""
+    return canonical(config["stability"])
+
+
+def faithfulness_settings():
+    """The faithfulness probe's settings (every one changes its table)."""
+    return canonical(config["faithfulness"])
+
+
+def settings_of(name):
+    """The settings a heatmap of explainer `name` depends on: the shared target and inner
+    start and its own block, without its speed settings and chunk (the scripts read those
+    with execution_setting), so that they rerun nothing."""
     speed = EXPLAINER_SPEED_SETTINGS.get(name, ())
     own = {k: v for k, v in config["explainers"][name].items() if k not in speed}
     shared = {k: config["explainers"][k] for k in ("target", "inner_start")}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from bayeslrp import gradient_x_input, integrated_gradients, lrp, smooth_lrp
+from bayeslrp import gradient_x_input, integrated_gradients, lrp, lrp_rules, smooth_lrp
 from bayeslrp.heatmaps import heatmap_moments, mean_heatmaps
 from bayeslrp.names import EXPLAINER_SPEED_SETTINGS
 from bayeslrp.posterior import Posterior
@@ -21,6 +21,9 @@ REGISTRY = {
     "gradient_x_input": gradient_x_input.sample_heatmaps,
     "beta_lrp": smooth_lrp.sample_heatmaps,
     "integrated_gradients": integrated_gradients.sample_heatmaps,
+    "lrp_gamma": lrp_rules.gamma_heatmaps,
+    "lrp_zplus": lrp_rules.zplus_heatmaps,
+    "lrp_epsilon_gamma_box": lrp_rules.epsilon_gamma_box_heatmaps,
 }
 
 
@@ -55,8 +58,13 @@ def job_settings(snakemake) -> dict:
     """Keyword settings of a workflow job's explainer (`wildcards.explainer`): what its
     heatmaps depend on from the rule's params (`explainer`, see rules/common/settings.smk),
     the speed settings (chunk, the LRP backend) from the config."""
-    name, given = snakemake.wildcards.explainer, snakemake.params.explainer
-    config = snakemake.config["explainers"]
+    name = snakemake.wildcards.explainer
+    return settings_for(name, snakemake.params.explainer, snakemake.config["explainers"])
+
+
+def settings_for(name: str, given: dict, config: dict) -> dict:
+    """Keyword settings of the explainer `name` from `given` (its params: shared target and
+    inner start, its own block) and the speed settings of `config` (the explainers block)."""
     speed = {key: config[name][key] for key in EXPLAINER_SPEED_SETTINGS.get(name, ())}
     return {"inner_start": given["inner_start"], "chunk": config["chunk"], **given[name],
             **speed}  # fmt: skip

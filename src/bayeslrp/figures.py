@@ -340,12 +340,15 @@ def accuracy_and_success(accuracy: pd.DataFrame, attacks: pd.DataFrame) -> ggplo
     frame = frame.assign(model=model, series=model + ", " + frame["attack"])
     summary = frame.groupby(["dataset", "measure", "model", "series", "attack", "n_samples"],
                             as_index=False)["value"].mean()  # fmt: skip
+    ns = sorted(summary["n_samples"].unique())
+    # a run of single networks has n = 1 alone: one break, from which no minor breaks
+    single = {"limits": (ns[0] / 2, ns[0] * 2), "minor_breaks": []} if len(ns) == 1 else {}
     return (
         ggplot(summary, aes("n_samples", "value", color="model", group="series"))
         + geom_line(aes(linetype="attack"))
         + geom_point(aes(shape="attack"), size=2)
         + facet_grid("measure ~ dataset", scales="free_y")
-        + scale_x_log10(breaks=sorted(summary["n_samples"].unique()))
+        + scale_x_log10(breaks=ns, **single)
         + scale_linetype_manual(values=LINETYPES)
         + scale_shape_manual(values=SHAPES)
         + labs(x="posterior samples n (det: n = 1)", y="", color="model", linetype="",
@@ -527,6 +530,53 @@ def geometry_figure(summary: pd.DataFrame) -> ggplot:
                y="normal fraction (median over points)", color="model",
                title="How much of the explanation points off the data manifold? "
                      "(dashed: a random direction)")
+        + theme_bw()
+        + theme(figure_size=(9, 3 + 2.5 * ((data["panel"].nunique() + 1) // 2)),
+                plot_title=element_text(size=9))
+    )  # fmt: skip
+
+
+def stability_figure(summary: pd.DataFrame) -> ggplot:
+    """Gradient-free stability (stability_claims.summarise): median max-sensitivity
+    (quartiles as bars) against the number of averaged draws per model, one panel per
+    dataset and explainer."""
+    data = summary[summary["metric"] == "max_sensitivity"].copy()
+    data["model"] = data["arch"] + "_" + data["inference"]
+    data["panel"] = data["dataset"] + ", " + data["explainer"]
+    return (
+        ggplot(data, aes("n_samples", "median", color="model"))
+        + geom_line()
+        + geom_pointrange(aes(ymin="q25", ymax="q75"), size=0.3)
+        + facet_wrap("panel", ncol=2, scales="free_y")
+        + scale_x_log10()
+        + labs(x="draws averaged (log scale; single nets at 1)",
+               y="max-sensitivity (median over points)", color="model",
+               title="How far does the explanation move under random noise of the attacks' "
+                     "radius? (lower is steadier)")
+        + theme_bw()
+        + theme(figure_size=(9, 3 + 2.5 * ((data["panel"].nunique() + 1) // 2)),
+                plot_title=element_text(size=9))
+    )  # fmt: skip
+
+
+def faithfulness_figure(summary: pd.DataFrame) -> ggplot:
+    """Pixel-flipping faithfulness (paired_claims.summarise of faithfulness.py's rows):
+    median (quartiles as bars) against the number of averaged draws per model, one panel
+    per dataset and explainer; dashed: 0, an explanation unrelated to the model."""
+    data = summary[summary["metric"] == "faithfulness"].copy()
+    data["model"] = data["arch"] + "_" + data["inference"]
+    data["panel"] = data["dataset"] + ", " + data["explainer"]
+    return (
+        ggplot(data, aes("n_samples", "median", color="model"))
+        + geom_line()
+        + geom_pointrange(aes(ymin="q25", ymax="q75"), size=0.3)
+        + geom_hline(yintercept=0, linetype="dashed")
+        + facet_wrap("panel", ncol=2, scales="free_y")
+        + scale_x_log10()
+        + labs(x="draws averaged (log scale; single nets at 1)",
+               y="faithfulness (median over points)", color="model",
+               title="Does removing the most relevant pixels hurt more than removing random "
+                     "ones? (higher is more faithful)")
         + theme_bw()
         + theme(figure_size=(9, 3 + 2.5 * ((data["panel"].nunique() + 1) // 2)),
                 plot_title=element_text(size=9))

@@ -56,16 +56,17 @@ def _group_mean(values: np.ndarray, weights: np.ndarray) -> float:
     return float(np.nanmean(means)) if not np.isnan(means).all() else np.nan
 
 
-def interval(paired: pd.DataFrame, n_boot: int, confidence: float,
-             rng: np.random.Generator) -> tuple[float, float, float]:  # fmt: skip
-    """(value, low, high): the mean over groups of the mean paired difference, and its
-    percentile bootstrap interval resampling (dataset, point) units."""
+def interval(paired: pd.DataFrame, n_boot: int, confidence: float, rng: np.random.Generator,
+             group_columns: list[str] = GROUP) -> tuple[float, float, float]:  # fmt: skip
+    """(value, low, high): the mean over groups (`group_columns`) of the mean paired
+    difference (column `difference`), and its percentile bootstrap interval resampling
+    (dataset, point) units."""
     if paired.empty:
         return np.nan, np.nan, np.nan
     # units numbered in order of first appearance; rows are (group, unit) cells
     unit = paired.groupby(["dataset", "point"], sort=False).ngroup().to_numpy()
     units = unit.max() + 1
-    group = paired.groupby(GROUP, sort=True).ngroup().to_numpy()
+    group = paired.groupby(group_columns, sort=True).ngroup().to_numpy()
     values = np.full((group.max() + 1, units), np.nan)
     values[group, unit] = paired["difference"].to_numpy()
     value = _group_mean(values, np.ones(units))

@@ -162,6 +162,60 @@ def geometry_lines(claims: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
     return [*lines, "", "Details: geometry.csv, geometry_claims.csv, geometry.png.", ""]
 
 
+def stability_lines(claims: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
+    """Plain words for the stability probe (stability.py): the claims C9 and each family's
+    median max-sensitivity of the LRP heatmap, at one draw and at its largest n."""
+    lines = ["Stability under random noise (no attack gradient)", "-" * 50, "",
+             "An attack's gradient can be masked; random noise of the same radius cannot. "
+             "Median max-sensitivity of the output-layer epsilon-LRP heatmap (the largest "
+             "relative change ||h(x') - h(x)|| / ||h(x)|| over the perturbations; lower is "
+             "steadier):", ""]  # fmt: skip
+    lrp = summary[(summary["metric"] == "max_sensitivity")
+                  & (summary["explainer"] == STUDY_EXPLAINER)]  # fmt: skip
+    for (dataset, arch, inference), part in lrp.groupby(["dataset", "arch", "inference"]):
+        part = part.groupby("n_samples")["median"].mean()
+        text = f"{part.iloc[0]:.3f} (one draw)"
+        if len(part) > 1:
+            text += f" -> {part.iloc[-1]:.3f} (mean of {part.index[-1]} draws)"
+        lines.append(f"- {dataset} {arch}_{inference}: {text}")
+    lines.append("")
+    for row in claims.itertuples():
+        note = " (rests on a posterior that failed its gates)" if row.gate == "failed" else ""
+        lines.append(f"- {row.claim}: {row.statement}? "
+                     f"{_interval(row.value, row.ci_low, row.ci_high)}, "
+                     f"**{row.verdict}**{note} (threshold {row.threshold}).")
+    return [*lines, "", "Details: stability.csv, stability_claims.csv, stability.png.", ""]
+
+
+def faithfulness_lines(claims: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
+    """Plain words for the faithfulness probe (faithfulness.py, randomisation.py): the
+    claims C10 and each family's LRP faithfulness and randomisation similarity."""
+    lines = ["Are the explanations faithful to their model?", "-" * 46, "",
+             "A heatmap can be robust because it barely depends on the model. Pixel "
+             "flipping: the drop of p(class) when the most relevant pixels are removed "
+             "first, beyond a random order's (faithfulness; 0 = unrelated to the model). "
+             "Randomisation (MPRT): the similarity of the heatmap with that of the same "
+             "net with its output layer re-initialised (lower = depends more on the "
+             "model). Epsilon-LRP, output layer, medians:", ""]  # fmt: skip
+    lrp = summary[summary["explainer"] == STUDY_EXPLAINER]
+    for (dataset, arch, inference), part in lrp.groupby(["dataset", "arch", "inference"]):
+        top = part[part["n_samples"] == part["n_samples"].max()]
+        values = top.groupby("metric")["median"].mean()
+        output = max(int(m.removeprefix("mprt_layer")) for m in values.index
+                     if m.startswith("mprt_layer"))  # fmt: skip
+        lines.append(f"- {dataset} {arch}_{inference} (n = {top['n_samples'].iloc[0]}): "
+                     f"faithfulness {values['faithfulness']:.3f}, similarity after "
+                     f"randomisation {values[f'mprt_layer{output}']:.2f}")  # fmt: skip
+    lines.append("")
+    for row in claims.itertuples():
+        note = " (rests on a posterior that failed its gates)" if row.gate == "failed" else ""
+        lines.append(f"- {row.claim}: {row.statement}? "
+                     f"{_interval(row.value, row.ci_low, row.ci_high)}, "
+                     f"**{row.verdict}**{note} (threshold {row.threshold}).")
+    return [*lines, "", "Details: faithfulness.csv, faithfulness_claims.csv, "
+            "faithfulness.png.", ""]  # fmt: skip
+
+
 def gate_lines(claims: pd.DataFrame) -> list[str]:
     """Plain words for the claims that rest on posteriors which failed their gates."""
     failed = claims[claims["gate"] == "failed"]
@@ -227,6 +281,8 @@ def summary_page(
     masking: pd.DataFrame | None = None,
     breakdown: pd.DataFrame | None = None,
     geometry: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    stability: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    faithfulness: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> str:
     """The report's first page (reStructuredText): a plain-language answer, the verdict on
     every claim on all points and on the points the attack actually perturbed, and how LRP
@@ -264,6 +320,10 @@ def summary_page(
         lines += explanation_attack_lines(breakdown, attacks)
     if geometry is not None:  # (claims C8, summary)
         lines += geometry_lines(*geometry)
+    if stability is not None:  # (claims C9, summary)
+        lines += stability_lines(*stability)
+    if faithfulness is not None:  # (claims C10, summary)
+        lines += faithfulness_lines(*faithfulness)
     lines += ["LRP against trivial explanations", "-" * 32, ""]
     for (inference, bayes), part in comparison.groupby(
         [comparison["inference"], ~comparison["inference"].isin(SINGLE_NETWORK_INFERENCES)]
