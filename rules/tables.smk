@@ -177,6 +177,11 @@ rule evaluate_claims:
             caption="../report/baseline_comparison.rst",
             category="claims",
         ),
+        by_explainer=report(
+            "results/tables/claims_by_explainer.csv",
+            caption="../report/claims_by_explainer.rst",
+            category="claims",
+        ),
     log:
         "logs/evaluate_claims/evaluate_claims.log",
     benchmark:
@@ -342,6 +347,7 @@ rule write_summary:
         claims=rules.evaluate_claims.output.claims,
         breakdown=rules.evaluate_claims.output.breakdown,
         comparison=rules.evaluate_claims.output.comparison,
+        by_explainer=rules.evaluate_claims.output.by_explainer,
         attacks=rules.build_tables.output.attacks,
         accuracy=rules.build_tables.output.accuracy,
         masking=rules.flag_masking.output.flags,

@@ -8,6 +8,7 @@ from bayeslrp.claims import (
     CLAIM_COLUMNS,
     baseline_comparison,
     claims_breakdown,
+    claims_by_explainer,
     claims_table,
     evaluate_claims,
     verdict,
@@ -541,3 +542,28 @@ def test_the_breakdown_does_not_depend_on_its_worker_count():
     one = claims_breakdown(table, SETTINGS)
     two = claims_breakdown(table, SETTINGS, workers=2)
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_claims_by_explainer_recompute_every_claim_with_each_explainers_heatmaps():
+    """LRP's block is claims.csv; an explainer whose heatmaps equal LRP's gets the same
+    claims; one whose Bayesian heatmaps are no more robust than det's loses C2; the
+    det-only rival and the explanation attacks stay out."""
+    lrp = synthetic_table(seeds=(0,), points=40)
+    same = lrp.assign(explainer="gradient_x_input")
+    worse = lrp.assign(explainer="lrp_zplus")
+    bayes = worse["inference"] != "det"
+    worse.loc[bayes, "explanation_robustness"] = 0.3
+    rival = lrp[lrp["inference"] == "det"].assign(explainer="beta_lrp")
+    aimed = lrp.assign(attack="topk")  # an attack on the explanation: not in the claims
+    table = claims_by_explainer(pd.concat([lrp, same, worse, rival, aimed]), SETTINGS)
+    assert list(table.columns) == ["explainer", *CLAIM_COLUMNS]
+    assert list(dict.fromkeys(table["explainer"])) == ["lrp", "gradient_x_input", "lrp_zplus"]
+    block = {e: part.drop(columns="explainer").reset_index(drop=True)
+             for e, part in table.groupby("explainer", sort=False)}  # fmt: skip
+    expected = claims_table(claims_breakdown(pd.concat([lrp, rival]), SETTINGS))
+    pd.testing.assert_frame_equal(block["lrp"][["claim", "value", "ci_low", "verdict"]],
+                                  expected[["claim", "value", "ci_low", "verdict"]])  # fmt: skip
+    pd.testing.assert_frame_equal(block["gradient_x_input"], block["lrp"])
+    verdicts = block["lrp_zplus"].set_index("claim")["verdict"]
+    assert verdicts["C2"] == "not supported" and block["lrp"].set_index("claim").loc[
+        "C2", "verdict"] == "supported"

@@ -158,6 +158,13 @@ def test_gradient_based_explainers_run_beside_lrp(study):
     claims = pd.read_csv(study / "results/tables/stability_claims.csv")["claim"]
     assert list(claims) == ["C9", "C9d", "C9d:gradient_x_input", "C9d:integrated_gradients",
                             "C9d:lrp_zplus"]  # fmt: skip
+    # the claims recomputed with each explainer's heatmaps, and the page's answer
+    by_explainer = pd.read_csv(study / "results/tables/claims_by_explainer.csv")
+    assert list(dict.fromkeys(by_explainer["explainer"])) == ["lrp", "gradient_x_input",
+                                                              "integrated_gradients",
+                                                              "lrp_zplus"]  # fmt: skip
+    page = (study / "results/report/summary.rst").read_text()
+    assert "Is the effect specific to epsilon-LRP?" in page
 
 
 def test_every_variant_reports_every_claim(study):

@@ -4,7 +4,12 @@ rest on failed its gates (convergence, accuracy beside its twin); LRP against ba
 import pandas as pd
 
 from bayeslrp import io
-from bayeslrp.claims import baseline_comparison, claims_breakdown, claims_table
+from bayeslrp.claims import (
+    baseline_comparison,
+    claims_breakdown,
+    claims_by_explainer,
+    claims_table,
+)
 from bayeslrp.gates import posterior_gates
 from bayeslrp.runtime import configure_logging, job
 
@@ -28,3 +33,4 @@ io.save_csv(gates, snakemake.output.gates)
 io.save_csv(breakdown, snakemake.output.breakdown)
 io.save_csv(claims, snakemake.output.claims)
 io.save_csv(comparison, snakemake.output.comparison)
+io.save_csv(claims_by_explainer(robustness, settings, gates), snakemake.output.by_explainer)

@@ -26,7 +26,7 @@ page = summary_page(
     pd.read_csv(inp.claims), Path(inp.description).read_text(), snakemake.params.claims,
     pd.read_csv(inp.comparison), pd.read_csv(inp.attacks), sensitivity,
     pd.read_csv(inp.accuracy), pd.read_csv(inp.masking), pd.read_csv(inp.breakdown), geometry,
-    stability, faithfulness,
+    stability, faithfulness, pd.read_csv(inp.by_explainer),
 )  # fmt: skip
 with io.atomic_path(snakemake.output.summary) as tmp:
     Path(tmp).write_text(page)

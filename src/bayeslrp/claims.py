@@ -35,6 +35,7 @@ from bayeslrp.names import (
     AVERAGING_CONTROLS,
     BAYESIAN_INFERENCES,
     CONTROL_ATTACKS,
+    DET_ONLY_EXPLAINERS,
     EXPLANATION_ATTACKS,
     SMOOTHING_RIVAL,
     STUDY_EXPLAINER,
@@ -689,6 +690,30 @@ def claims_breakdown(
     if "n_samples" not in table:
         table["n_samples"] = np.nan
     return table[["dataset", "attack", "subset", "n_samples", *CLAIM_COLUMNS]]
+
+
+def claims_by_explainer(robustness: pd.DataFrame, settings: dict,
+                        gates: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
+    """The claims as defined (attacks on the label pooled, every point) recomputed with
+    each explainer's heatmaps in place of LRP's, one block of rows per explainer (column
+    `explainer` first; LRP's rows are claims.csv's). Explainers run for the det nets only
+    (beta-smoothed LRP) have no Bayesian rows to compare and are left out; C7 compares
+    with beta-smoothed LRP in every block. Is the study's effect specific to epsilon-LRP?"""
+    label = robustness[~robustness["attack"].isin(EXPLANATION_ATTACKS)]
+    rivals = label[(label["explainer"] == SMOOTHING_RIVAL) & (label["inference"] == "det")]
+    rivals = rivals.assign(inference=SMOOTHED_DET)
+    ks = [settings["k"], settings["k_correlation"]]
+    frames = []
+    for explainer in label["explainer"].unique():
+        if explainer in DET_ONLY_EXPLAINERS:
+            continue
+        own = label[label["explainer"] == explainer]
+        rows = pd.concat([own.assign(explainer=STUDY_EXPLAINER), rivals],
+                         ignore_index=True)  # fmt: skip
+        frames.append(evaluate_claims(topk_rows(rows, ks), settings, gates)
+                      .assign(explainer=explainer))  # fmt: skip
+    table = pd.concat(frames, ignore_index=True)
+    return table[["explainer", *CLAIM_COLUMNS]]
 
 
 def claims_table(breakdown: pd.DataFrame) -> pd.DataFrame:

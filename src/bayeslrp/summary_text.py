@@ -162,6 +162,31 @@ def geometry_lines(claims: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
     return [*lines, "", "Details: geometry.csv, geometry_claims.csv, geometry.png.", ""]
 
 
+def explainer_lines(by_explainer: pd.DataFrame) -> list[str]:
+    """Plain words for claims_by_explainer: each claim's verdict under every explainer."""
+    explainers = list(dict.fromkeys(by_explainer["explainer"]))
+    lines = ["Is the effect specific to epsilon-LRP?", "-" * 38, "",
+             "The claims as defined (attacks on the label, every point) with each "
+             "explainer's heatmaps in place of epsilon-LRP's; a verdict shared by every "
+             "column does not hang on the epsilon rule (claims_by_explainer.csv).", "",
+             ".. list-table::", "   :header-rows: 1", "",
+             "   * - claim", *[f"     - {e}" for e in explainers]]  # fmt: skip
+    table = by_explainer.set_index(["claim", "explainer"])
+    for claim in dict.fromkeys(by_explainer["claim"]):
+        cells = []
+        for explainer in explainers:
+            row = table.loc[(claim, explainer)]
+            interval = _interval(row["value"], row["ci_low"], row["ci_high"])
+            cells.append(f"     - {row['verdict']}: {interval}")
+        lines += [f"   * - {claim}", *cells]
+    verdicts = by_explainer.groupby("claim", sort=False)["verdict"].nunique()
+    shared = [c for c, count in verdicts.items() if count == 1]
+    lines += ["", f"Same verdict under every explainer: {', '.join(shared) or 'none'}; "
+              f"differing: {', '.join(c for c in verdicts.index if c not in shared) or 'none'}.",
+              ""]  # fmt: skip
+    return lines
+
+
 def stability_lines(claims: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
     """Plain words for the stability probe (stability.py): the claims C9 and each family's
     median max-sensitivity of the LRP heatmap, at one draw and at its largest n."""
@@ -283,6 +308,7 @@ def summary_page(
     geometry: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     stability: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     faithfulness: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    by_explainer: pd.DataFrame | None = None,
 ) -> str:
     """The report's first page (reStructuredText): a plain-language answer, the verdict on
     every claim on all points and on the points the attack actually perturbed, and how LRP
@@ -320,6 +346,8 @@ def summary_page(
         lines += explanation_attack_lines(breakdown, attacks)
     if geometry is not None:  # (claims C8, summary)
         lines += geometry_lines(*geometry)
+    if by_explainer is not None and by_explainer["explainer"].nunique() > 1:
+        lines += explainer_lines(by_explainer)
     if stability is not None:  # (claims C9, summary)
         lines += stability_lines(*stability)
     if faithfulness is not None:  # (claims C10, summary)
