@@ -515,21 +515,34 @@ def geometry_figure(summary: pd.DataFrame) -> ggplot:
     """The study's mechanism measured (geometry_claims.summarise): median normal fraction
     (quartiles as bars) against the number of averaged draws per family, one panel per
     dataset and quantity; dashed: a random direction's."""
-    data = summary.copy()
-    data["model"] = data["arch"] + "_" + data["inference"]
-    data["panel"] = data["dataset"] + ", " + data["quantity"]
+    data = summary.assign(model=summary["arch"] + "_" + summary["inference"],
+                          panel=summary["dataset"] + ", " + summary["quantity"])  # fmt: skip
     random = data.groupby("panel", as_index=False)["random_median"].median()
-    return (
+    return medians_against_n(
+        data, "normal fraction (median over points)",
+        "How much of the explanation points off the data manifold? (dashed: a random "
+        "direction)", geom_hline(random, aes(yintercept="random_median"), linetype="dashed"),
+    )  # fmt: skip
+
+
+def medians_against_n(data: pd.DataFrame, ylabel: str, title: str, reference=None,
+                      scales: str = "fixed") -> ggplot:  # fmt: skip
+    """A probe's medians (quartiles as bars; columns median, q25, q75) against the number
+    of averaged draws (log scale; single nets at 1), a line per `model`, a panel per
+    `panel`, with an optional `reference` layer (e.g. a dashed line)."""
+    plot = (
         ggplot(data, aes("n_samples", "median", color="model"))
         + geom_line()
         + geom_pointrange(aes(ymin="q25", ymax="q75"), size=0.3)
-        + geom_hline(random, aes(yintercept="random_median"), linetype="dashed")
-        + facet_wrap("panel", ncol=2)
+    )
+    if reference is not None:
+        plot = plot + reference
+    return (
+        plot
+        + facet_wrap("panel", ncol=2, scales=scales)
         + scale_x_log10()
-        + labs(x="draws averaged (log scale; single nets at 1)",
-               y="normal fraction (median over points)", color="model",
-               title="How much of the explanation points off the data manifold? "
-                     "(dashed: a random direction)")
+        + labs(x="draws averaged (log scale; single nets at 1)", y=ylabel, color="model",
+               title=title)
         + theme_bw()
         + theme(figure_size=(9, 3 + 2.5 * ((data["panel"].nunique() + 1) // 2)),
                 plot_title=element_text(size=9))
@@ -537,47 +550,30 @@ def geometry_figure(summary: pd.DataFrame) -> ggplot:
 
 
 def stability_figure(summary: pd.DataFrame) -> ggplot:
-    """Gradient-free stability (stability_claims.summarise): median max-sensitivity
-    (quartiles as bars) against the number of averaged draws per model, one panel per
-    dataset and explainer."""
-    data = summary[summary["metric"] == "max_sensitivity"].copy()
-    data["model"] = data["arch"] + "_" + data["inference"]
-    data["panel"] = data["dataset"] + ", " + data["explainer"]
-    return (
-        ggplot(data, aes("n_samples", "median", color="model"))
-        + geom_line()
-        + geom_pointrange(aes(ymin="q25", ymax="q75"), size=0.3)
-        + facet_wrap("panel", ncol=2, scales="free_y")
-        + scale_x_log10()
-        + labs(x="draws averaged (log scale; single nets at 1)",
-               y="max-sensitivity (median over points)", color="model",
-               title="How far does the explanation move under random noise of the attacks' "
-                     "radius? (lower is steadier)")
-        + theme_bw()
-        + theme(figure_size=(9, 3 + 2.5 * ((data["panel"].nunique() + 1) // 2)),
-                plot_title=element_text(size=9))
+    """Gradient-free stability (paired_claims.summarise of stability.py's rows): median
+    max-sensitivity against the number of averaged draws per model, one panel per dataset
+    and explainer."""
+    return medians_against_n(
+        _probe_panels(summary, "max_sensitivity"), "max-sensitivity (median over points)",
+        "How far does the explanation move under random noise of the attacks' radius? "
+        "(lower is steadier)", scales="free_y",
     )  # fmt: skip
+
+
+def _probe_panels(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """One metric's rows of a probe summary with `model` and `panel` (dataset, explainer)."""
+    data = summary[summary["metric"] == metric]
+    return data.assign(model=data["arch"] + "_" + data["inference"],
+                       panel=data["dataset"] + ", " + data["explainer"])  # fmt: skip
 
 
 def faithfulness_figure(summary: pd.DataFrame) -> ggplot:
     """Pixel-flipping faithfulness (paired_claims.summarise of faithfulness.py's rows):
-    median (quartiles as bars) against the number of averaged draws per model, one panel
-    per dataset and explainer; dashed: 0, an explanation unrelated to the model."""
-    data = summary[summary["metric"] == "faithfulness"].copy()
-    data["model"] = data["arch"] + "_" + data["inference"]
-    data["panel"] = data["dataset"] + ", " + data["explainer"]
-    return (
-        ggplot(data, aes("n_samples", "median", color="model"))
-        + geom_line()
-        + geom_pointrange(aes(ymin="q25", ymax="q75"), size=0.3)
-        + geom_hline(yintercept=0, linetype="dashed")
-        + facet_wrap("panel", ncol=2, scales="free_y")
-        + scale_x_log10()
-        + labs(x="draws averaged (log scale; single nets at 1)",
-               y="faithfulness (median over points)", color="model",
-               title="Does removing the most relevant pixels hurt more than removing random "
-                     "ones? (higher is more faithful)")
-        + theme_bw()
-        + theme(figure_size=(9, 3 + 2.5 * ((data["panel"].nunique() + 1) // 2)),
-                plot_title=element_text(size=9))
+    median against the number of averaged draws per model, one panel per dataset and
+    explainer; dashed: 0, an explanation unrelated to the model."""
+    return medians_against_n(
+        _probe_panels(summary, "faithfulness"), "faithfulness (median over points)",
+        "Does removing the most relevant pixels hurt more than removing random ones? "
+        "(higher is more faithful)", geom_hline(yintercept=0, linetype="dashed"),
+        scales="free_y",
     )  # fmt: skip

@@ -135,6 +135,17 @@ def explanation_attack_lines(breakdown: pd.DataFrame, attacks: pd.DataFrame) -> 
     return [*lines, ""]
 
 
+def probe_claim_lines(claims: pd.DataFrame) -> list[str]:
+    """One line per claim of a probe's claims table: the question, value, interval, verdict."""
+    lines = []
+    for row in claims.itertuples():
+        note = " (rests on a posterior that failed its gates)" if row.gate == "failed" else ""
+        lines.append(f"- {row.claim}: {row.statement}? "
+                     f"{_interval(row.value, row.ci_low, row.ci_high)}, "
+                     f"**{row.verdict}**{note} (threshold {row.threshold}).")
+    return lines
+
+
 def geometry_lines(claims: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
     """Plain words for the geometry probe (geometry.py): the claims C8 and the normal
     fraction of the input gradient per family, at one draw and at its largest n."""
@@ -154,11 +165,7 @@ def geometry_lines(claims: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
         lines.append(f"- {dataset} {arch}_{inference}: {text}; a random direction "
                      f"{one['random_median']:.3f}")  # fmt: skip
     lines.append("")
-    for row in claims.itertuples():
-        note = " (rests on a posterior that failed its gates)" if row.gate == "failed" else ""
-        lines.append(f"- {row.claim}: {row.statement}? "
-                     f"{_interval(row.value, row.ci_low, row.ci_high)}, "
-                     f"**{row.verdict}**{note} (threshold {row.threshold}).")
+    lines += probe_claim_lines(claims)
     return [*lines, "", "Details: geometry.csv, geometry_claims.csv, geometry.png.", ""]
 
 
@@ -204,11 +211,7 @@ def stability_lines(claims: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
             text += f" -> {part.iloc[-1]:.3f} (mean of {part.index[-1]} draws)"
         lines.append(f"- {dataset} {arch}_{inference}: {text}")
     lines.append("")
-    for row in claims.itertuples():
-        note = " (rests on a posterior that failed its gates)" if row.gate == "failed" else ""
-        lines.append(f"- {row.claim}: {row.statement}? "
-                     f"{_interval(row.value, row.ci_low, row.ci_high)}, "
-                     f"**{row.verdict}**{note} (threshold {row.threshold}).")
+    lines += probe_claim_lines(claims)
     return [*lines, "", "Details: stability.csv, stability_claims.csv, stability.png.", ""]
 
 
@@ -232,11 +235,7 @@ def faithfulness_lines(claims: pd.DataFrame, summary: pd.DataFrame) -> list[str]
                      f"faithfulness {values['faithfulness']:.3f}, similarity after "
                      f"randomisation {values[f'mprt_layer{output}']:.2f}")  # fmt: skip
     lines.append("")
-    for row in claims.itertuples():
-        note = " (rests on a posterior that failed its gates)" if row.gate == "failed" else ""
-        lines.append(f"- {row.claim}: {row.statement}? "
-                     f"{_interval(row.value, row.ci_low, row.ci_high)}, "
-                     f"**{row.verdict}**{note} (threshold {row.threshold}).")
+    lines += probe_claim_lines(claims)
     return [*lines, "", "Details: faithfulness.csv, faithfulness_claims.csv, "
             "faithfulness.png.", ""]  # fmt: skip
 
