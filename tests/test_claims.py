@@ -555,7 +555,8 @@ def test_claims_by_explainer_recompute_every_claim_with_each_explainers_heatmaps
     worse.loc[bayes, "explanation_robustness"] = 0.3
     rival = lrp[lrp["inference"] == "det"].assign(explainer="beta_lrp")
     aimed = lrp.assign(attack="topk")  # an attack on the explanation: not in the claims
-    table = claims_by_explainer(pd.concat([lrp, same, worse, rival, aimed]), SETTINGS)
+    # in any row order: LRP's block first, then the others by name
+    table = claims_by_explainer(pd.concat([worse, same, rival, lrp, aimed]), SETTINGS)
     assert list(table.columns) == ["explainer", *CLAIM_COLUMNS]
     assert list(dict.fromkeys(table["explainer"])) == ["lrp", "gradient_x_input", "lrp_zplus"]
     block = {e: part.drop(columns="explainer").reset_index(drop=True)

@@ -180,8 +180,9 @@ def test_the_faithfulness_probe_covers_every_model_explainer_and_n_with_its_clai
                                        *(f"mprt_layer{layer}" for layer in layers)}  # fmt: skip
         for _, part in rows.groupby(["explainer", "metric"]):
             assert sorted(part["n_samples"]) == sorted(ns) and (part["points"] == 10).all()
+    # shares of p(class | x) kept: above 1 where removing pixels raises the class
     areas = summary[summary["metric"].isin(["morf_auc", "random_auc"])]["median"]
-    assert areas.between(0, 1).all()
+    assert (areas >= 0).all() and areas.notna().all()
     claims = pd.read_csv(smoke_run / "results/tables/faithfulness_claims.csv").set_index("claim")
     assert list(claims.index) == ["C10s", "C10"] and claims["value"].notna().all()
     page = (smoke_run / "results/report/summary.rst").read_text()

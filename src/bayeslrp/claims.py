@@ -704,9 +704,8 @@ def claims_by_explainer(robustness: pd.DataFrame, settings: dict,
     rivals = rivals.assign(inference=SMOOTHED_DET)
     ks = [settings["k"], settings["k_correlation"]]
     frames = []
-    for explainer in label["explainer"].unique():
-        if explainer in DET_ONLY_EXPLAINERS:
-            continue
+    others = sorted(set(label["explainer"]) - {STUDY_EXPLAINER, *DET_ONLY_EXPLAINERS})
+    for explainer in [STUDY_EXPLAINER, *others]:
         own = label[label["explainer"] == explainer]
         rows = pd.concat([own.assign(explainer=STUDY_EXPLAINER), rivals],
                          ignore_index=True)  # fmt: skip

@@ -10,7 +10,8 @@ to 0 (black, the background of both datasets) in `steps` equal steps, and after 
 step the model (the same n draws) gives p(class | flipped image), the class being the one
 explained (the argmax of the mean softmax at the clean point), divided by p(class | x):
 the share of its clean confidence left, so that models of different confidence compare.
-The curve's area (mean over its steps + 1 points; 1 = nothing lost) is `morf_auc`;
+The curve's area (mean over its steps + 1 points; 1 = nothing lost, above 1 where the
+removals raise the class's probability) is `morf_auc`;
 `random_auc` is the same with the pixels in a random order (one seeded permutation per
 point, the same for every model), and `faithfulness` = random_auc - morf_auc: positive
 when the explanation finds pixels that matter more than chance, 0 for an explanation

@@ -22,7 +22,8 @@ do_start() {
   chown munge:munge /etc/munge/munge.key
   chmod 0400 /etc/munge/munge.key
   install -d -o munge -g munge -m 0755 /run/munge
-  runuser -u munge -- /usr/sbin/munged
+  # a munged left by a run killed before its stop still answers: use it
+  munge -n 2>/dev/null | unmunge >/dev/null 2>&1 || runuser -u munge -- /usr/sbin/munged
   munge -n | unmunge >/dev/null
   install -d -o slurm -g slurm /var/spool/slurmctld /var/log/slurm
   install -d /var/spool/slurmd /etc/slurm
