@@ -90,6 +90,21 @@ def test_randomising_replaces_exactly_the_layers_from_the_given_one_up():
     assert all(torch.equal(again[k], weights[k]) for k in weights)
 
 
+def test_similarity_ranks_only_the_pixels_of_the_image():
+    """Outside the image (x = 0) every x-times-gradient map is 0 whatever the model: those
+    tied zeros must not count. Inside, a reversal of the ranking is -1, itself +1."""
+    x = torch.zeros(2, 1, 4, 4)
+    x[:, 0, 1:3, 1:3] = 0.5  # four non-black pixels
+    original = torch.zeros_like(x)
+    original[:, 0, 1:3, 1:3] = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    reversed_ = torch.zeros_like(x)
+    reversed_[:, 0, 1:3, 1:3] = torch.tensor([[4.0, 3.0], [2.0, 1.0]])
+    torch.testing.assert_close(randomisation.similarity(original, reversed_, x),
+                               torch.full((2,), -1.0, dtype=torch.float64))  # fmt: skip
+    torch.testing.assert_close(randomisation.similarity(original, original, x),
+                               torch.ones(2, dtype=torch.float64))  # fmt: skip
+
+
 def test_the_cascade_is_perfectly_similar_when_the_random_net_is_the_model(monkeypatch):
     """Plumbing: with 'random' weights equal to the (single) net's own, every step of the
     cascade reproduces the original heatmap (similarity 1); with real random weights the
