@@ -87,7 +87,9 @@ rule probe_stability:
     input:
         points=rules.select_test_points.output.points,
         weights=PATHS["posterior"],
-        code=package_modules("stability", "explainers", "models", "posterior", "io"),
+        code=package_modules(
+            "stability", "paired_claims", "explainers", "models", "posterior", "io"
+        ),
     output:
         table="results/stability/{dataset}/{model}/seed{seed}.csv",
     log:
@@ -119,7 +121,13 @@ rule probe_faithfulness:
             for e in model_explainers(w.model)
         ],
         code=package_modules(
-            "faithfulness", "randomisation", "explainers", "models", "posterior", "io"
+            "faithfulness",
+            "randomisation",
+            "paired_claims",
+            "explainers",
+            "models",
+            "posterior",
+            "io",
         ),
     output:
         table="results/faithfulness/{dataset}/{model}/seed{seed}.csv",

@@ -5,12 +5,12 @@ of the output-layer heatmaps, for one draw and each n of n_samples."""
 import time
 
 import numpy as np
-import pandas as pd
 
 from bayeslrp import io
 from bayeslrp.explainers import settings_for
-from bayeslrp.faithfulness import probe, random_orders
+from bayeslrp.faithfulness import ensemble_targets, probe, random_orders
 from bayeslrp.models import output_layer, split_model_name
+from bayeslrp.paired_claims import long_table
 from bayeslrp.posterior import Posterior
 from bayeslrp.randomisation import cascade
 from bayeslrp.runtime import configure_logging, job, resolve_device, seed_everything, set_threads
@@ -29,35 +29,28 @@ x = io.load_tensors(snakemake.input.points)["images"][: settings["points"]].to(d
 # one chance ordering per point and one random network per architecture, for every model
 stream = int(np.random.SeedSequence([int(w.seed), 21]).generate_state(1)[0])
 chance = random_orders(len(x), x[0].numel(), generator.manual_seed(stream))
-rows = []
+# the classes explained: the same for every explainer
+classes = ensemble_targets(posterior, x, ns)
+scores = {}
 for (name, given), path in zip(p.explainers.items(), snakemake.input.clean, strict=True):
     start = time.perf_counter()
     stored = io.load_tensors(path)
     heatmaps = {n: stored[io.relevance_key(layer, n)][: len(x)].to(device) for n in ns}
-    scores = probe(posterior, x, heatmaps, pixels=settings["pixels"], steps=settings["steps"],
-                   random_order=chance)  # fmt: skip
-    targets = None
-    if given["target"] == "ensemble":
-        targets = {n: q.argmax(1) for n, q in posterior.predict_proba_prefixes(x, ns).items()}
+    scores[name] = probe(posterior, x, heatmaps, pixels=settings["pixels"],
+                         steps=settings["steps"], random_order=chance, targets=classes)  # fmt: skip
     own = settings_for(name, given, snakemake.config["explainers"])
+    targets = classes if given["target"] == "ensemble" else None
     randomised = cascade(name, posterior, x, arch, p.hidden, heatmaps, targets, seed=stream,
                          settings=own)  # fmt: skip
     for from_layer, per_n in randomised.items():
         for n, values in per_n.items():
-            scores[n][f"mprt_layer{from_layer}"] = values
-    for n, metrics in scores.items():
-        for metric, values in metrics.items():
-            rows.append(pd.DataFrame({"explainer": name, "n_samples": n, "metric": metric,
-                                      "point": range(len(x)),
-                                      "value": values.cpu().numpy()}))  # fmt: skip
+            scores[name][n][f"mprt_layer{from_layer}"] = values
+    for n, metrics in scores[name].items():
         log.info("%s, n = %d: faithfulness median %.3f (most relevant first %.3f, random "
                  "%.3f); similarity after randomising the output layer %.2f", name, n,
                  *(np.nanmedian(metrics[k].cpu().numpy()) for k in
                    ("faithfulness", "morf_auc", "random_auc", f"mprt_layer{layer}")))  # fmt: skip
     log.info("%s: %d points, n up to %d in %.1f s", name, len(x), max(ns),
              time.perf_counter() - start)  # fmt: skip
-table = pd.concat(rows, ignore_index=True)
-for column, value in (("seed", int(w.seed)), ("inference", inference), ("arch", arch),
-                      ("dataset", w.dataset)):  # fmt: skip
-    table.insert(0, column, value)
-io.save_csv(table, snakemake.output.table)
+keys = {"dataset": w.dataset, "arch": arch, "inference": inference, "seed": int(w.seed)}
+io.save_csv(long_table(scores, keys), snakemake.output.table)

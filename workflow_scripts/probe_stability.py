@@ -5,12 +5,12 @@ random noise, for one draw and each n of n_samples."""
 import time
 
 import numpy as np
-import pandas as pd
 import torch
 
 from bayeslrp import io
 from bayeslrp.explainers import settings_for
 from bayeslrp.models import output_layer, split_model_name
+from bayeslrp.paired_claims import long_table
 from bayeslrp.posterior import Posterior
 from bayeslrp.runtime import configure_logging, job, resolve_device, seed_everything, set_threads
 from bayeslrp.stability import probe
@@ -27,29 +27,22 @@ settings = p.stability
 
 posterior = Posterior.load(snakemake.input.weights, arch, p.hidden, device).take(max(counts))
 x = io.load_tensors(snakemake.input.points)["images"][: settings["points"]].to(device)
-rows = []
+# the same noise for every explainer (a stream of its own: not the attacks' seed)
+stream = int(np.random.SeedSequence([int(w.seed), 20]).generate_state(1)[0])
+scores = {}
 for name, given in p.explainers.items():
-    # the same noise for every explainer (a stream of its own: not the attacks' seed)
-    stream = int(np.random.SeedSequence([int(w.seed), 20]).generate_state(1)[0])
-    generator = torch.Generator().manual_seed(stream)
     start = time.perf_counter()
-    scores = probe(name, posterior, x, output_layer(arch), counts, radius=settings["radius"],
-                   samples=settings["samples"], generator=generator,
-                   settings=settings_for(name, given, snakemake.config["explainers"]),
-                   target=given["target"])  # fmt: skip
+    scores[name] = probe(name, posterior, x, output_layer(arch), counts,
+                         radius=settings["radius"], samples=settings["samples"],
+                         generator=torch.Generator().manual_seed(stream),
+                         settings=settings_for(name, given, snakemake.config["explainers"]),
+                         target=given["target"])  # fmt: skip
     seconds = time.perf_counter() - start
     log.info("%s: %d points x %d perturbations x n up to %d in %.1f s (%.0f heatmaps/s)",
              name, len(x), settings["samples"], max(counts), seconds,
              (settings["samples"] + 1) * max(counts) * len(x) / seconds)  # fmt: skip
-    for n, metrics in scores.items():
-        for metric, values in metrics.items():
-            rows.append(pd.DataFrame({"explainer": name, "n_samples": n, "metric": metric,
-                                      "point": range(len(x)),
-                                      "value": values.cpu().numpy()}))  # fmt: skip
+    for n, metrics in scores[name].items():
         log.info("%s, n = %d: max-sensitivity median %.3f", name, n,
                  np.nanmedian(metrics["max_sensitivity"].cpu().numpy()))  # fmt: skip
-table = pd.concat(rows, ignore_index=True)
-for column, value in (("seed", int(w.seed)), ("inference", inference), ("arch", arch),
-                      ("dataset", w.dataset)):  # fmt: skip
-    table.insert(0, column, value)
-io.save_csv(table, snakemake.output.table)
+keys = {"dataset": w.dataset, "arch": arch, "inference": inference, "seed": int(w.seed)}
+io.save_csv(long_table(scores, keys), snakemake.output.table)

@@ -25,8 +25,6 @@ import torch
 
 from bayeslrp.posterior import Posterior
 
-METRICS = ("morf_auc", "random_auc", "faithfulness")
-
 
 def flip_counts(pixels: int, steps: int) -> list[int]:
     """Pixels removed after each of the steps + 1 points of the curve (0 first)."""
@@ -65,12 +63,15 @@ def probe(
     pixels: int,
     steps: int,
     random_order: torch.Tensor,
+    targets: dict[int, torch.Tensor] | None = None,
 ) -> dict[int, dict[str, torch.Tensor]]:
     """n -> metric -> [N] for the mean heatmaps `heatmaps[n]` [N, ...] of the first n draws;
-    `random_order` [N, P] is the chance ordering (random_orders)."""
+    `random_order` [N, P] is the chance ordering (random_orders); `targets[n]` the classes
+    explained (default: the mean softmax's argmax over n draws at x, computed here)."""
     counts = flip_counts(min(pixels, x[0].numel()), steps)
     ns = sorted(heatmaps)
-    targets = {n: p.argmax(1) for n, p in posterior.predict_proba_prefixes(x, ns).items()}
+    if targets is None:
+        targets = ensemble_targets(posterior, x, ns)
     out = {}
     for n in ns:
         model = posterior.take(n)
@@ -80,3 +81,9 @@ def probe(
         chance = curve(model, x, random_order.to(x.device), targets[n], counts).mean(1)
         out[n] = {"morf_auc": morf, "random_auc": chance, "faithfulness": chance - morf}
     return out
+
+
+def ensemble_targets(posterior: Posterior, x: torch.Tensor,
+                     ns: list[int]) -> dict[int, torch.Tensor]:  # fmt: skip
+    """n -> [N]: the argmax of the mean softmax over the first n draws at x."""
+    return {n: p.argmax(1) for n, p in posterior.predict_proba_prefixes(x, ns).items()}

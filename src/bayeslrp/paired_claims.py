@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 
 from bayeslrp.claims import verdict
 from bayeslrp.gates import claim_gate
@@ -81,3 +82,17 @@ def other_explainers(frame: pd.DataFrame, study: str) -> list[str]:
     """The explainers beside `study` that ran for a Bayesian posterior, sorted."""
     bayesian = frame[frame["inference"].isin(BAYESIAN_INFERENCES)]
     return sorted(e for e in bayesian["explainer"].unique() if e != study)
+
+
+def long_table(scores: dict[str, dict[int, dict[str, torch.Tensor]]],
+               keys: dict) -> pd.DataFrame:  # fmt: skip
+    """A probe's per-point rows (the long format this module reads): explainer -> n ->
+    metric -> [N] scores, with the model's `keys` (dataset, arch, inference, seed) first."""
+    rows = [pd.DataFrame({"explainer": explainer, "n_samples": n, "metric": metric,
+                          "point": range(len(values)), "value": values.cpu().numpy()})
+            for explainer, per_n in scores.items() for n, metrics in per_n.items()
+            for metric, values in metrics.items()]  # fmt: skip
+    table = pd.concat(rows, ignore_index=True)
+    for column, value in reversed(keys.items()):
+        table.insert(0, column, value)
+    return table
