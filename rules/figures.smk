@@ -215,6 +215,7 @@ rule plot_heatmap_uncertainty:
         runtime=5,
     params:
         runs=uncertainty_runs(),
+        explainer=STUDY_EXPLAINER,
         k=config["claims"]["k"],
         topk_mode=config["metrics"]["topk_overlap"]["mode"],
     script:

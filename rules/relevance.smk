@@ -6,9 +6,9 @@ rule explain_clean:
     output:
         relevance=PATHS["clean_relevance"],
     log:
-        "logs/explain_clean/{dataset}/{model}/seed{seed}/{explainer}.log",
+        "logs/explain_clean/{dataset}/{model}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/explain_clean/{dataset}/{model}/seed{seed}/{explainer}.tsv"
+        "results/benchmarks/explain_clean/{dataset}/{model}/seed{seed}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: 1
@@ -19,7 +19,7 @@ rule explain_clean:
         hidden=hidden,
         n_samples=lambda w: n_samples(w.model),
         layers=lambda w: explained_layers(w.model),
-        explainer=explainer_settings,
+        explainers=model_explainer_settings,
         device=config["device"],
     script:
         "../workflow_scripts/explain_clean.py"
@@ -35,9 +35,9 @@ rule compute_relevance:
     output:
         relevance=PATHS["relevance"],
     log:
-        "logs/compute_relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}.log",
+        "logs/compute_relevance/{dataset}/{model}/seed{seed}/{attack}.log",
     benchmark:
-        "results/benchmarks/compute_relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}.tsv"
+        "results/benchmarks/compute_relevance/{dataset}/{model}/seed{seed}/{attack}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: 1
@@ -48,7 +48,7 @@ rule compute_relevance:
         hidden=hidden,
         n_samples=lambda w: n_samples(w.model),
         layers=lambda w: explained_layers(w.model, w.attack),
-        explainer=explainer_settings,
+        explainers=model_explainer_settings,
         sample_metrics=sample_metric_settings,
         device=config["device"],
     script:
@@ -116,10 +116,7 @@ rule probe_faithfulness:
     input:
         points=rules.select_test_points.output.points,
         weights=PATHS["posterior"],
-        clean=lambda w: [
-            PATHS["clean_relevance"].format(explainer=e, **w)
-            for e in model_explainers(w.model)
-        ],
+        clean=PATHS["clean_relevance"],
         code=package_modules(
             "faithfulness",
             "randomisation",

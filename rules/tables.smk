@@ -27,7 +27,6 @@ rule compute_robustness:
     params:
         attacks=config["attacks"]["names"],
         attack_runs=lambda w: attack_runs(w.model),
-        relevance_runs=lambda w: relevance_runs(w.model),
         runs=lambda w: evaluation_runs(w.model),
         baselines=BASELINES,
         metrics=metric_settings(),

@@ -60,9 +60,22 @@ def test_lrp_epsilon_reruns_only_relevance_and_what_follows(smoke_run, tmp_path)
     for rule, outputs in jobs:
         if rule == "generate_attack":
             assert "/topk" in outputs, outputs
-        # beta_lrp has its own epsilon: only its heatmaps of the new top-k adversarials
-        if rule in ("explain_clean", "compute_relevance") and "beta_lrp" in outputs:
-            assert rule == "compute_relevance" and outputs.endswith("/topk.pt"), outputs
+
+
+def test_a_det_only_explainer_setting_reruns_only_the_det_nets_heatmaps(smoke_run, tmp_path):
+    # one relevance job per model and attack holds every explainer of the model: a change
+    # to beta-LRP (run for det nets only) re-explains the det nets, no other model, and
+    # attacks nothing; the stability and faithfulness probes of the det nets measure it too
+    def edit(config):
+        config["explainers"].setdefault("beta_lrp", {})["beta"] = 3.0
+
+    jobs = planned(smoke_run, changed_config(tmp_path, edit))
+    assert {rule for rule, _ in jobs} - AGGREGATES == {
+        "explain_clean", "compute_relevance", "compute_robustness", "probe_stability",
+        "probe_faithfulness"}  # fmt: skip
+    for rule, outputs in jobs:
+        if rule not in AGGREGATES:
+            assert "_det/" in outputs, (rule, outputs)
 
 
 @pytest.mark.parametrize(

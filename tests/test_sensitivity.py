@@ -195,8 +195,8 @@ def test_a_variant_is_a_complete_run_with_its_own_settings(study):
     assert "spearman" in labels and len(labels) >= 2
     relevance = variant / "results/relevance/fashion_mnist/fc_hmc/seed0"
     for explainer in ("lrp", "gradient_x_input"):
-        heat = io.section(torch.load(relevance / explainer / "fgsm.pt", weights_only=True),
-                          io.relevance_key(5, 10))
+        heat = io.section(torch.load(relevance / "fgsm.pt", weights_only=True),
+                          io.relevance_key(explainer, 5, 10))
         means = {key.removeprefix("sample_mean_"): value for key, value in heat.items()
                  if key.startswith("sample_mean_")}  # fmt: skip
         assert means.keys() == labels and {v.shape for v in means.values()} == {(20,)}

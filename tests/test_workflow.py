@@ -52,9 +52,9 @@ def test_every_artifact_follows_the_on_disk_contract(smoke_run):
                 delta = (attack["adversarial"] - points["images"]).abs().max()
                 assert attack["epsilon"] == 0.25 and delta <= 0.25 + 1e-6
                 heat = section(
-                    torch.load(results / f"relevance/{dataset}/{model}/seed0/lrp/{name}.pt",
+                    torch.load(results / f"relevance/{dataset}/{model}/seed0/{name}.pt",
                                weights_only=True),
-                    relevance_key(layer, n),
+                    relevance_key("lrp", layer, n),
                 )  # fmt: skip
                 assert heat["clean"].shape == heat["adversarial"].shape == (20, 1, 28, 28)
                 assert heat["clean"].abs().sum() > 0

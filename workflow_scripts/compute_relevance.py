@@ -1,13 +1,13 @@
-"""Heatmaps of one attack's adversarial test points at every explained layer and number of
-samples, beside the clean ones (one job per model, explainer and attack: the start-up of
-a job costs more than most of its heatmaps)."""
+"""Heatmaps of one attack's adversarial test points by every explainer of one model, at
+every explained layer and number of samples, beside the clean ones (one job per model and
+attack: the start-up of a job costs more than most of its heatmaps)."""
 
 import time
 
 import torch
 
 from bayeslrp import io
-from bayeslrp.explainers import bayesian_heatmaps, job_settings
+from bayeslrp.explainers import bayesian_heatmaps, settings_for
 from bayeslrp.models import output_layer, split_model_name
 from bayeslrp.paired_heatmaps import mean_and_sample_scores
 from bayeslrp.posterior import Posterior
@@ -19,24 +19,23 @@ set_threads(snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params
 device = resolve_device(p.device)
 arch, _ = split_model_name(w.model)
-settings = job_settings(snakemake)
 
 full = Posterior.load(snakemake.input.weights, arch, p.hidden, device)
 x = io.load_tensors(snakemake.input.points)["images"].to(device)
 clean_heatmaps = io.load_tensors(snakemake.input.clean)
 
 
-def adversarial_heatmaps(posterior, n, layer, x_adv, targets):
-    """The mean adversarial heatmap over n samples and, when the metrics score samples
-    one by one (mean_of_robustness), those scores; one pass (paired_heatmaps)."""
+def adversarial_heatmaps(name, settings, posterior, n, layer, x_adv, targets):
+    """The mean adversarial heatmap of explainer `name` over n samples and, when the
+    metrics score samples one by one (mean_of_robustness), those scores; one pass
+    (paired_heatmaps)."""
     if not (p.sample_metrics and n > 1):  # one sample: its score is the mean heatmap's
-        mean = bayesian_heatmaps(w.explainer, posterior, x_adv, layer, [n],
+        mean = bayesian_heatmaps(name, posterior, x_adv, layer, [n],
                                  None if targets is None else {n: targets}, **settings)[n]
         return mean.cpu(), {}  # fmt: skip
     clean_target = None if targets is None else posterior.predict_proba(x).argmax(1)
-    mean, scores = mean_and_sample_scores(w.explainer, posterior, x, x_adv, layer,
-                                          p.sample_metrics, clean_target, targets, log,
-                                          **settings)  # fmt: skip
+    mean, scores = mean_and_sample_scores(name, posterior, x, x_adv, layer, p.sample_metrics,
+                                          clean_target, targets, log, **settings)  # fmt: skip
     return mean.cpu(), scores
 
 
@@ -45,25 +44,29 @@ result = {}
 for n in p.n_samples:
     posterior = full.take(n)
     x_adv = io.section(attacks, io.samples_key(n))["adversarial"].to(device)
-    for layer in p.layers:
-        start = time.perf_counter()
-        key = io.relevance_key(layer, n)
-        targets = None
-        # The class the posterior predicts for the adversarial (explainers.target:
-        # ensemble); None = each sample's own class (per_sample).
-        if layer == output_layer(arch) and p.explainer["target"] == "ensemble":
-            targets = posterior.predict_proba(x_adv).argmax(1)
-        adversarial, scores = adversarial_heatmaps(posterior, n, layer, x_adv, targets)
-        clean = clean_heatmaps[key]
-        for name, heat in (("clean", clean), ("adversarial", adversarial)):
-            if not torch.isfinite(heat).all():
-                raise FloatingPointError(f"{name} {w.explainer} heatmaps of {w.model} n={n} "
-                                         f"layer {layer} hold NaN/inf")  # fmt: skip
-        result[f"{key}/clean"], result[f"{key}/adversarial"] = clean, adversarial
-        for label, values in scores.items():
-            result[f"{key}/{label}"] = values
-        seconds = time.perf_counter() - start
-        log.info("%s %s heatmaps at layer %d over %d samples, %d points: %.1f s "
-                 "(%.0f heatmaps/s)", w.explainer, w.attack, layer, n, len(x_adv), seconds,
-                 n * len(x_adv) / seconds)  # fmt: skip
+    # The class the posterior predicts for the adversarial (explainers.target: ensemble,
+    # shared by every explainer); None = each sample's own class (per_sample).
+    ensemble_target = posterior.predict_proba(x_adv).argmax(1)
+    for name, given in p.explainers.items():
+        settings = settings_for(name, given, snakemake.config["explainers"])
+        for layer in p.layers:
+            start = time.perf_counter()
+            key = io.relevance_key(name, layer, n)
+            targets = None
+            if layer == output_layer(arch) and given["target"] == "ensemble":
+                targets = ensemble_target
+            adversarial, scores = adversarial_heatmaps(name, settings, posterior, n, layer,
+                                                       x_adv, targets)  # fmt: skip
+            clean = clean_heatmaps[key]
+            for kind, heat in (("clean", clean), ("adversarial", adversarial)):
+                if not torch.isfinite(heat).all():
+                    raise FloatingPointError(f"{kind} {name} heatmaps of {w.model} n={n} "
+                                             f"layer {layer} hold NaN/inf")  # fmt: skip
+            result[f"{key}/clean"], result[f"{key}/adversarial"] = clean, adversarial
+            for label, values in scores.items():
+                result[f"{key}/{label}"] = values
+            seconds = time.perf_counter() - start
+            log.info("%s %s heatmaps at layer %d over %d samples, %d points: %.1f s "
+                     "(%.0f heatmaps/s)", name, w.attack, layer, n, len(x_adv), seconds,
+                     n * len(x_adv) / seconds)  # fmt: skip
 io.save_tensors(result, snakemake.output.relevance)

@@ -39,19 +39,20 @@ for run in p.attack_runs:
                             evaluation["p_clean"], evaluation["p_adv"], scores,
                             attack["moved"])
         )  # fmt: skip
-relevance = {(run["explainer"], run["attack"]): io.load_tensors(path)
-             for run, path in zip(p.relevance_runs, inp.relevance, strict=True)}  # fmt: skip
+# one relevance file per attack, every explainer, layer and n of this model in it
+relevance = {name: io.load_tensors(path)
+             for name, path in zip(p.attacks, inp.relevance, strict=True)}  # fmt: skip
 frames = []
 for run in p.runs:
     keys, moved, evaluation = evaluations[run["attack"], run["n"]]
-    key = io.relevance_key(run["layer"], run["n"])
-    heat = io.section(relevance[run["explainer"], run["attack"]], key)
+    key = io.relevance_key(run["explainer"], run["layer"], run["n"])
+    heat = io.section(relevance[run["attack"]], key)
     scores = score(p.metrics, heat["clean"], heat["adversarial"])
     # metrics.bayes_robustness: mean_of_robustness (scored sample by sample with the heatmaps)
     sample_means = {key.removeprefix(SAMPLE_PREFIX): values for key, values in heat.items()
                     if key.startswith(SAMPLE_PREFIX)}  # fmt: skip
     if sample_means and sample_means.keys() != scores.keys():
-        raise ValueError(f"{run['explainer']}/{run['attack']}.pt {key} holds sample means of "
+        raise ValueError(f"{run['attack']}.pt {key} holds sample means of "
                          f"{sorted(sample_means)}, not of the metrics' labels {sorted(scores)}; "
                          f"rerun its rule")  # fmt: skip
     scores = sample_means or scores

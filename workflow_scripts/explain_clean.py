@@ -1,11 +1,11 @@
-"""Heatmaps of the clean test points at every explained layer, for every number of samples
-at once, and their per-pixel posterior standard deviation over the largest number of
-samples."""
+"""Heatmaps of the clean test points by every explainer of one model, at every explained
+layer, for every number of samples at once, and their per-pixel posterior standard
+deviation over the largest number of samples."""
 
 import time
 
 from bayeslrp import io
-from bayeslrp.explainers import bayesian_heatmap_moments, job_settings
+from bayeslrp.explainers import bayesian_heatmap_moments, settings_for
 from bayeslrp.models import output_layer, split_model_name
 from bayeslrp.posterior import Posterior
 from bayeslrp.runtime import configure_logging, job, resolve_device, set_threads
@@ -20,25 +20,28 @@ ns = p.n_samples
 
 posterior = Posterior.load(snakemake.input.weights, arch, p.hidden, device).take(max(ns))
 x = io.load_tensors(snakemake.input.points)["images"].to(device)
-settings = job_settings(snakemake)
+# At the output layer every sample explains the class of the posterior's mean softmax
+# (explainers.target: ensemble, shared by every explainer); with per_sample, targets stay
+# None: each sample's own class.
+ensemble_targets = {n: proba.argmax(1)
+                    for n, proba in posterior.predict_proba_prefixes(x, ns).items()}  # fmt: skip
 
 tensors = {}
-for layer in p.layers:
-    start = time.perf_counter()
-    # At the output layer every sample explains the class of the posterior's mean softmax
-    # (explainers.target: ensemble); with per_sample, targets stay None: each sample's own
-    # class.
-    targets = None
-    if layer == output_layer(arch) and p.explainer["target"] == "ensemble":
-        probabilities = posterior.predict_proba_prefixes(x, ns)
-        targets = {n: proba.argmax(1) for n, proba in probabilities.items()}
-    heatmaps, spread = bayesian_heatmap_moments(
-        w.explainer, posterior, x, layer, ns, targets, **settings
-    )
-    tensors |= {io.relevance_key(layer, n): heat.cpu() for n, heat in heatmaps.items()}
-    # Bykov et al.'s heatmap uncertainty
-    tensors[io.spread_key(layer, max(ns))] = spread.cpu()
-    seconds = time.perf_counter() - start
-    log.info("%s clean heatmaps at layer %d for n in %s, %d points: %.1f s (%.0f heatmaps/s)",
-             w.explainer, layer, ns, len(x), seconds, max(ns) * len(x) / seconds)  # fmt: skip
+for name, given in p.explainers.items():
+    settings = settings_for(name, given, snakemake.config["explainers"])
+    for layer in p.layers:
+        start = time.perf_counter()
+        targets = None
+        if layer == output_layer(arch) and given["target"] == "ensemble":
+            targets = ensemble_targets
+        heatmaps, spread = bayesian_heatmap_moments(
+            name, posterior, x, layer, ns, targets, **settings
+        )
+        tensors |= {io.relevance_key(name, layer, n): h.cpu() for n, h in heatmaps.items()}
+        # Bykov et al.'s heatmap uncertainty
+        tensors[io.spread_key(name, layer, max(ns))] = spread.cpu()
+        seconds = time.perf_counter() - start
+        log.info("%s clean heatmaps at layer %d for n in %s, %d points: %.1f s "
+                 "(%.0f heatmaps/s)", name, layer, ns, len(x), seconds,
+                 max(ns) * len(x) / seconds)  # fmt: skip
 io.save_tensors(tensors, snakemake.output[0])

@@ -18,8 +18,8 @@ KEYS = ["dataset", "model", "seed", "n"]
 frames, examples, shown = [], [], set()
 for run, relevance, points in zip(p.runs, inp.relevance, inp.points, strict=True):
     heat, layer = io.load_tensors(relevance), output_layer(split_model_name(run["model"])[0])
-    mean = heat[io.relevance_key(layer, run["n"])]
-    std = heat[io.spread_key(layer, run["n"])]
+    mean = heat[io.relevance_key(p.explainer, layer, run["n"])]
+    std = heat[io.spread_key(p.explainer, layer, run["n"])]
     table = point_table(mean, std, p.k, p.topk_mode)
     frames.append(table.assign(**run))
     # The figure: the first seed of each (dataset, model), its test point 0.

@@ -32,10 +32,10 @@ chance = random_orders(len(x), x[0].numel(), generator.manual_seed(stream))
 # the classes explained: the same for every explainer
 classes = ensemble_targets(posterior, x, ns)
 scores = {}
-for (name, given), path in zip(p.explainers.items(), snakemake.input.clean, strict=True):
+stored = io.load_tensors(snakemake.input.clean)
+for name, given in p.explainers.items():
     start = time.perf_counter()
-    stored = io.load_tensors(path)
-    heatmaps = {n: stored[io.relevance_key(layer, n)][: len(x)].to(device) for n in ns}
+    heatmaps = {n: stored[io.relevance_key(name, layer, n)][: len(x)].to(device) for n in ns}
     scores[name] = probe(posterior, x, heatmaps, pixels=settings["pixels"],
                          steps=settings["steps"], random_order=chance, targets=classes)  # fmt: skip
     own = settings_for(name, given, snakemake.config["explainers"])

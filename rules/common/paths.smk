@@ -8,6 +8,8 @@ PATHS = {
     "clean_evaluation": "results/attacks/{dataset}/{model}/seed{seed}/clean_evaluation.pt",
     "evaluation": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_evaluation.pt",
     "evaluation_row": "results/attacks/{dataset}/{model}/seed{seed}/{attack}_evaluation.json",
-    "clean_relevance": "results/relevance/{dataset}/{model}/seed{seed}/{explainer}/clean.pt",
-    "relevance": "results/relevance/{dataset}/{model}/seed{seed}/{explainer}/{attack}.pt",
+    # every explainer of the model in one file (keys io.relevance_key): one job per model
+    # and attack, not per explainer too
+    "clean_relevance": "results/relevance/{dataset}/{model}/seed{seed}/clean.pt",
+    "relevance": "results/relevance/{dataset}/{model}/seed{seed}/{attack}.pt",
 }

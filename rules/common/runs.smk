@@ -79,13 +79,11 @@ def run_outputs(pattern):
 
 
 def evaluation_inputs(kind):
-    """Relevance artifacts of one model in the order of `relevance_runs`, or attack
-    artifacts (attacks, evaluation, evaluation_row) in the order of attacks.names."""
+    """Artifacts of one model (attacks, evaluation, evaluation_row, relevance), one per
+    attack in the order of attacks.names."""
     pattern = PATHS[kind]
 
     def inputs(w):
-        if kind == "relevance":
-            return [pattern.format(**w, **run) for run in relevance_runs(w.model)]
         return [pattern.format(**w, attack=a) for a in config["attacks"]["names"]]
 
     return inputs
@@ -158,14 +156,7 @@ def uncertainty_runs():
 def uncertainty_inputs(kind):
     """The clean output-layer heatmaps (kind clean_relevance) or test points (points) of
     every uncertainty run, in uncertainty_runs order."""
-    return [
-        PATHS[kind].format(
-            **run,
-            explainer=STUDY_EXPLAINER,
-            layer=output_layer(split_model_name(run["model"])[0]),
-        )
-        for run in uncertainty_runs()
-    ]
+    return [PATHS[kind].format(**run) for run in uncertainty_runs()]
 
 
 def uncertainty_outputs():

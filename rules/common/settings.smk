@@ -70,11 +70,6 @@ def sweep_settings():
     return {key: sweep[key] for key in ("attack", "epsilons", "points")}
 
 
-def explainer_settings(wildcards):
-    """The settings a heatmap of explainer `wildcards.explainer` depends on (settings_of)."""
-    return settings_of(wildcards.explainer)
-
-
 def model_explainer_settings(wildcards):
     """settings_of every explainer run for `wildcards.model`, in explainers.names order."""
     return {name: settings_of(name) for name in model_explainers(wildcards.model)}

@@ -54,17 +54,10 @@ def bayesian_heatmap_moments(
     return heatmap_moments(get(name), posterior, x, layer, ns, targets, **settings)
 
 
-def job_settings(snakemake) -> dict:
-    """Keyword settings of a workflow job's explainer (`wildcards.explainer`): what its
-    heatmaps depend on from the rule's params (`explainer`, see rules/common/settings.smk),
-    the speed settings (chunk, the LRP backend) from the config."""
-    name = snakemake.wildcards.explainer
-    return settings_for(name, snakemake.params.explainer, snakemake.config["explainers"])
-
-
 def settings_for(name: str, given: dict, config: dict) -> dict:
-    """Keyword settings of the explainer `name` from `given` (its params: shared target and
-    inner start, its own block) and the speed settings of `config` (the explainers block)."""
+    """Keyword settings of the explainer `name` from `given` (a rule's params for it, see
+    rules/common/settings.smk: shared target and inner start, its own block) and the speed
+    settings of `config` (the explainers block: chunk, the LRP backend)."""
     speed = {key: config[name][key] for key in EXPLAINER_SPEED_SETTINGS.get(name, ())}
     return {"inner_start": given["inner_start"], "chunk": config["chunk"], **given[name],
             **speed}  # fmt: skip

@@ -32,7 +32,8 @@ def columns(run: dict, k: int) -> dict:
 
 def heatmaps(run: dict, point: int, load: Callable) -> tuple:
     """Clean and adversarial heatmaps (2-D arrays) of `point` in the run's artifact."""
-    heat = io.section(load(run["relevance_path"]), io.relevance_key(run["layer"], run["n"]))
+    key = io.relevance_key(run["explainer"], run["layer"], run["n"])
+    heat = io.section(load(run["relevance_path"]), key)
     return heat["clean"][point, 0].numpy(), heat["adversarial"][point, 0].numpy()
 
 

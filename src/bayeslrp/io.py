@@ -88,16 +88,17 @@ def samples_key(n: int) -> str:
     return f"samples{n}"
 
 
-def relevance_key(layer: int, n: int) -> str:
-    """The key of one (layer, n) run in a relevance artifact, which holds every layer and
-    number of samples of one model, explainer and attack."""
-    return f"layer{layer}/{samples_key(n)}"
+def relevance_key(explainer: str, layer: int, n: int) -> str:
+    """The key of one (explainer, layer, n) run in a relevance artifact, which holds every
+    explainer, layer and number of samples of one model and attack (one job, not one per
+    explainer: a job's start-up costs more than most of its heatmaps)."""
+    return f"{explainer}/layer{layer}/{samples_key(n)}"
 
 
-def spread_key(layer: int, n: int) -> str:
+def spread_key(explainer: str, layer: int, n: int) -> str:
     """The key of the per-pixel posterior std of the clean heatmaps over n draws at one
     layer, beside their means (`relevance_key`) in the clean-heatmap artifact."""
-    return f"layer{layer}/std_{samples_key(n)}"
+    return f"{explainer}/layer{layer}/std_{samples_key(n)}"
 
 
 def nest(key: str, tensors: dict) -> dict:
