@@ -307,7 +307,10 @@ rule summarise_faithfulness:
     input:
         tables=run_outputs(rules.probe_faithfulness.output.table),
         gates=rules.evaluate_claims.output.gates,
-        code=package_modules("faithfulness_claims", "paired_claims", "figures", "io"),
+        robustness=rules.build_tables.output.robustness,
+        code=package_modules(
+            "faithfulness_claims", "paired_claims", "claims", "figures", "io"
+        ),
     output:
         table=report(
             "results/tables/faithfulness.csv",

@@ -1,11 +1,12 @@
 """The explainer registry: gradient x input against LRP-0 and captum, integrated gradients
-against captum and a loop over the path, the generic Bayesian mean for any explainer, and
+against captum and a loop over the path, SmoothGrad against captum's NoiseTunnel (given our
+noise) and a loop over the noisy copies, the generic Bayesian mean for any explainer, and
 the registry's agreement with the names module."""
 
 import pytest
 import torch
 
-from bayeslrp import build_model, explainers, integrated_gradients, names
+from bayeslrp import build_model, explainers, integrated_gradients, names, smoothgrad
 from bayeslrp.gradient_x_input import sample_heatmaps
 from bayeslrp.lrp import sample_relevance
 from bayeslrp.posterior import Posterior
@@ -105,6 +106,82 @@ def test_integrated_gradients_of_an_inner_layer_integrate_the_unit_chosen_at_x(s
         torch.testing.assert_close(ours[s], total * x)
 
 
+def unit_range_images(n):
+    """Random images whose values span exactly [0, 1]: SmoothGrad's sigma is then its
+    noise level, as captum's `stdevs`."""
+    x = torch.rand(n, 1, 28, 28)
+    x[:, 0, 0, 0], x[:, 0, 0, 1] = 0.0, 1.0
+    return x
+
+
+@pytest.mark.parametrize("arch", ["fc", "conv"])
+def test_smoothgrad_matches_captums_noise_tunnel_given_the_same_noise(arch, monkeypatch):
+    from captum.attr import NoiseTunnel, Saliency
+
+    stack = random_posterior(arch, 2)
+    x, samples, level = unit_range_images(3), 4, 0.2
+    target = torch.tensor([0, 3, 9])
+    ours = smoothgrad.sample_heatmaps(stack, x, layer=LAYERS[arch][-1], target=target,
+                                      chunk=2, samples=samples, noise_level=level)  # fmt: skip
+    noise = smoothgrad.image_noise(x, samples, level, seed=0)  # [samples, N, ...]
+    # captum repeats each image nt_samples times in a row and draws the noise with
+    # torch.normal: hand it ours, in its order (image-major)
+    ordered = noise.transpose(0, 1).reshape(-1, *x.shape[1:])
+
+    def given_noise(mean, std):
+        assert std.shape == ordered.shape and torch.allclose(std, torch.full_like(std, level))
+        return ordered.clone()
+
+    for s in range(2):
+        net = build_model(arch, 5).double()
+        net.load_state_dict(stack.sample(s))
+        monkeypatch.setattr(torch, "normal", given_noise)
+        expected = NoiseTunnel(Saliency(net)).attribute(
+            x, nt_type="smoothgrad", nt_samples=samples, stdevs=level, target=target,
+            abs=False)  # fmt: skip
+        monkeypatch.undo()
+        torch.testing.assert_close(ours[s], expected)
+
+
+def test_smoothgrad_of_an_inner_layer_averages_the_unit_chosen_at_the_clean_x():
+    # A slow reference from the definition: per sample and noisy copy, autograd of the
+    # unit picked from x's own activations, at x + noise.
+    stack = random_posterior("fc", 2)
+    x = torch.rand(4, 1, 28, 28)
+    ours = smoothgrad.sample_heatmaps(stack, x, layer=3, samples=3, noise_level=0.1, seed=5)
+    noise = smoothgrad.image_noise(x, 3, 0.1, seed=5)
+    for s in range(2):
+        net = build_model("fc", 5).double()
+        net.load_state_dict(stack.sample(s))
+        unit = net[:5](x).argmax(1)  # after the activation (module 4) of layer 3
+        total = torch.zeros_like(x)
+        for n in noise:
+            point = (x + n).requires_grad_(True)
+            total += torch.autograd.grad(net[:4](point).gather(1, unit[:, None]).sum(),
+                                         point)[0]  # fmt: skip
+        torch.testing.assert_close(ours[s], total / 3)
+
+
+def test_smoothgrad_noise_belongs_to_the_image_not_to_the_batch():
+    # mean_heatmaps recomputes subsets of points: a point must get the same map alone or in
+    # a batch, and a repeated image the same map twice; another seed, other noise
+    stack = random_posterior("fc", 2)
+    x = torch.rand(4, 1, 28, 28)
+    x[3] = x[0]
+    settings = dict(layer=5, samples=3, noise_level=0.15)
+    whole = smoothgrad.sample_heatmaps(stack, x, **settings)
+    torch.testing.assert_close(smoothgrad.sample_heatmaps(stack, x[1:3], **settings),
+                               whole[:, 1:3])  # fmt: skip
+    torch.testing.assert_close(whole[:, 3], whole[:, 0])
+    assert not torch.allclose(smoothgrad.sample_heatmaps(stack, x, seed=1, **settings), whole)
+    # sigma = 0.15 x the image's range: over 2000 x 784 draws per image the sample std's
+    # standard error is 0.15 / sqrt(2 x 1.6e6) ~ 1e-4; 1e-3 is ten of them
+    noise = smoothgrad.image_noise(x, 2000, 0.15, seed=0)
+    ranges = x.amax((1, 2, 3)) - x.amin((1, 2, 3))
+    torch.testing.assert_close(noise.std((0, 2, 3, 4)) / ranges,
+                               torch.full((4,), 0.15, dtype=x.dtype), atol=1e-3, rtol=0)
+
+
 def test_integrated_gradients_are_complete_where_the_path_is_linear():
     # Completeness (Sundararajan et al.): the map sums to score(x) - score(0). A net with
     # no bias and a LeakyReLU of slope 1 is linear, so any quadrature is exact.
@@ -170,8 +247,8 @@ def test_registry_and_names_agree_and_unknown_names_are_refused():
     assert tuple(explainers.REGISTRY) == names.EXPLAINERS
     assert names.STUDY_EXPLAINER in names.EXPLAINERS
     assert set(names.EXPLAINER_SPEED_SETTINGS) <= set(names.EXPLAINERS)
-    with pytest.raises(ValueError, match="unknown explainer 'smoothgrad'"):
-        explainers.get("smoothgrad")
+    with pytest.raises(ValueError, match="unknown explainer 'occlusion'"):
+        explainers.get("occlusion")
 
 
 def test_an_inner_layer_that_is_not_learnable_is_refused():

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from bayeslrp import build_model, explainers, faithfulness, randomisation
-from bayeslrp.faithfulness_claims import faithfulness_claims
+from bayeslrp.faithfulness_claims import faithfulness_claims, most_robust
 from bayeslrp.posterior import Posterior
 
 pytestmark = pytest.mark.usefixtures("float64")
@@ -149,3 +149,61 @@ def test_claims_on_a_hand_made_table():
     claims = faithfulness_claims(less, SETTINGS).set_index("claim")
     assert claims.loc["C10", "value"] == pytest.approx(-0.2)
     assert claims.loc["C10", "verdict"] == "not supported"
+
+
+def robustness_rows(inference, explainer, n, medians, *, attack="fgsm", layer=5,
+                    metric="top10_overlap"):  # fmt: skip
+    """Robustness-table rows of one candidate: three points whose median is `medians`."""
+    return [{"dataset": "mnist", "arch": "fc", "seed": 0, "inference": inference,
+             "explainer": explainer, "n_samples": n, "attack": attack, "layer": layer,
+             "metric": metric, "point": point, "explanation_robustness": value}
+            for point, value in enumerate([medians - 0.1, medians, medians + 0.1])]  # fmt: skip
+
+
+def test_the_most_robust_explanation_is_chosen_at_the_largest_n_under_label_attacks():
+    table = pd.DataFrame([
+        *robustness_rows("det", "lrp", 1, 0.3),
+        *robustness_rows("hmc", "lrp", 10, 0.6),
+        *robustness_rows("hmc", "lrp", 2, 0.95),  # not the largest n
+        *robustness_rows("hmc", "lrp_zplus", 10, 0.8),
+        # none of these count: a control, an attack on the explanation, an inner layer,
+        # another k
+        *robustness_rows("det", "lrp", 1, 0.99, attack="noise"),
+        *robustness_rows("det", "gradient_x_input", 1, 0.99, attack="topk"),
+        *robustness_rows("det", "gradient_x_input", 1, 0.99, layer=3),
+        *robustness_rows("det", "gradient_x_input", 1, 0.99, metric="top30_overlap"),
+    ])  # fmt: skip
+    best = most_robust(table, k=10)
+    assert best[["inference", "explainer"]].values.tolist() == [["hmc", "lrp_zplus"]]
+    assert best["median"].item() == pytest.approx(0.8)
+
+
+def test_c10r_pairs_the_most_robust_explanation_with_det_lrp_point_by_point():
+    robustness = pd.DataFrame([*robustness_rows("det", "lrp", 1, 0.3),
+                               *robustness_rows("hmc", "lrp_zplus", 10, 0.8),
+                               *robustness_rows("hmc", "lrp", 10, 0.5)])  # fmt: skip
+
+    def faithfulness(zplus):
+        rows = {("det", "lrp", 1): [0.5, 0.6, 0.7, 0.6], ("hmc", "lrp", 10): [0.9] * 4,
+                ("hmc", "lrp_zplus", 1): [0.9] * 4,  # one draw: not the probe's largest n
+                ("hmc", "lrp_zplus", 10): zplus}  # fmt: skip
+        return pd.DataFrame([{"dataset": "mnist", "arch": "fc", "inference": inference,
+                              "seed": 0, "explainer": explainer, "n_samples": n,
+                              "metric": "faithfulness", "point": point, "value": value}
+                             for (inference, explainer, n), values in rows.items()
+                             for point, value in enumerate(values)])  # fmt: skip
+
+    settings = {**SETTINGS, "k": 10, "c10r_margin": 0.05}
+    # z+ on HMC, the most robust, loses 0.3 of faithfulness at every point: less faithful
+    claims = faithfulness_claims(faithfulness([0.2, 0.3, 0.4, 0.3]), settings,
+                                 robustness=robustness).set_index("claim")  # fmt: skip
+    assert claims.loc["C10r", "value"] == pytest.approx(-0.3)
+    assert claims.loc["C10r", "verdict"] == "not supported"
+    assert "mnist fc: hmc lrp_zplus" in claims.loc["C10r", "statistic"]
+    # within the margin (0.02 less faithful at every point): at least as faithful
+    claims = faithfulness_claims(faithfulness([0.48, 0.58, 0.68, 0.58]), settings,
+                                 robustness=robustness).set_index("claim")  # fmt: skip
+    assert claims.loc["C10r", "value"] == pytest.approx(-0.02)
+    assert claims.loc["C10r", "verdict"] == "supported"
+    # without the robustness table there is no C10r
+    assert "C10r" not in set(faithfulness_claims(faithfulness([0.2] * 4), settings)["claim"])

@@ -56,7 +56,7 @@ def test_wildcard_constraints_come_from_the_names_module():
     common = (ROOT / "rules" / "common.smk").read_text()
     block = common.split("wildcard_constraints:")[1].split("\n\n")[0]
     for wildcard, source in (("dataset", "DATASETS"), ("attack", "ATTACKS"),
-                             ("model", "INFERENCES"), ("explainer", "EXPLAINERS")):  # fmt: skip
+                             ("model", "INFERENCES")):  # fmt: skip
         line = next(line for line in block.splitlines() if line.strip().startswith(wildcard))
         assert f"alternatives({source})" in line, line
     train = (ROOT / "rules" / "train.smk").read_text()

@@ -27,10 +27,11 @@ def study(tmp_path_factory, tiny_config):
     # no rule edited (at budgets that only exercise them)
     config["attacks"]["names"] = ["fgsm", "apgd_dlr", "square", "transfer", "noise"]
     config["attacks"].update(apgd_dlr={"steps": 3}, square={"queries": 10})
-    # and so do the gradient x input, integrated gradients and z+ LRP explainers
+    # and so do the gradient x input, integrated gradients, z+ LRP and SmoothGrad explainers
     config["explainers"]["names"] = ["lrp", "gradient_x_input", "integrated_gradients",
-                                     "lrp_zplus"]  # fmt: skip
+                                     "lrp_zplus", "smoothgrad"]  # fmt: skip
     config["explainers"]["integrated_gradients"] = {"steps": 4}
+    config["explainers"]["smoothgrad"] = {"samples": 2}
     # The default config's scale is overridden key by key (presets merge, they cannot delete).
     scale = {"datasets": config["datasets"], "seeds": config["seeds"],
              "data": {"n_test_points": 20}, "vi": {"train_size": 2000}}  # fmt: skip
@@ -131,10 +132,10 @@ def test_gradient_based_explainers_run_beside_lrp(study):
     robustness = pd.read_csv(study / "results/tables/robustness.csv")
     keys = ["dataset", "arch", "inference", "seed", "attack", "n_samples", "layer", "metric",
             "point"]  # fmt: skip
-    lrp, gxi, ig, zplus = (robustness[robustness["explainer"] == e].set_index(keys).sort_index()
-                           for e in ("lrp", "gradient_x_input", "integrated_gradients",
-                                     "lrp_zplus"))  # fmt: skip
-    for other in (gxi, ig, zplus):
+    others = ("gradient_x_input", "integrated_gradients", "lrp_zplus", "smoothgrad")
+    lrp, *rest = (robustness[robustness["explainer"] == e].set_index(keys).sort_index()
+                  for e in ("lrp", *others))  # fmt: skip
+    for other in rest:
         assert len(lrp) == len(other) > 0 and lrp.index.equals(other.index)
         # the same predictions, different explanations
         assert lrp["softmax_robustness"].equals(other["softmax_robustness"])
@@ -147,22 +148,17 @@ def test_gradient_based_explainers_run_beside_lrp(study):
     assert claims.loc["C1", "n_rows"] == (~det["attack_success"]).sum()
     # the explainer comparison has both, and the gradient x input baseline once
     comparison = pd.read_csv(study / "results/tables/baseline_comparison.csv")
-    assert {"lrp", "gradient_x_input", "integrated_gradients", "lrp_zplus", "input",
-            "random"} <= set(comparison.columns)  # fmt: skip
+    assert {"lrp", *others, "input", "random"} <= set(comparison.columns)
     summary = pd.read_csv(study / "results/tables/robustness_summary.csv")
-    assert set(summary["explainer"]) == {"lrp", "gradient_x_input", "integrated_gradients",
-                                         "lrp_zplus"}  # fmt: skip
+    assert set(summary["explainer"]) == {"lrp", *others}
     # every explainer's stability, and a C9d row for each that runs for the Bayesian net
     stability = pd.read_csv(study / "results/tables/stability.csv")
     assert set(stability["explainer"]) == set(summary["explainer"])
     claims = pd.read_csv(study / "results/tables/stability_claims.csv")["claim"]
-    assert list(claims) == ["C9", "C9d", "C9d:gradient_x_input", "C9d:integrated_gradients",
-                            "C9d:lrp_zplus"]  # fmt: skip
+    assert list(claims) == ["C9", "C9d", *(f"C9d:{e}" for e in others)]
     # the claims recomputed with each explainer's heatmaps, and the page's answer
     by_explainer = pd.read_csv(study / "results/tables/claims_by_explainer.csv")
-    assert list(dict.fromkeys(by_explainer["explainer"])) == ["lrp", "gradient_x_input",
-                                                              "integrated_gradients",
-                                                              "lrp_zplus"]  # fmt: skip
+    assert list(dict.fromkeys(by_explainer["explainer"])) == ["lrp", *others]
     page = (study / "results/report/summary.rst").read_text()
     assert "Is the effect specific to epsilon-LRP?" in page
 

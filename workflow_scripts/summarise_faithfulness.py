@@ -1,5 +1,5 @@
-"""The faithfulness probe of every model in one table, its claims (C10) with intervals and
-verdicts, and its figure."""
+"""The faithfulness probe of every model in one table, its claims (C10, and C10r with the
+robustness table) with intervals and verdicts, and its figure."""
 
 import pandas as pd
 
@@ -15,7 +15,11 @@ inp, out = snakemake.input, snakemake.output
 
 frame = pd.concat([pd.read_csv(path) for path in inp.tables], ignore_index=True)
 summary = summarise(frame)
-claims = faithfulness_claims(frame, snakemake.params.claims, pd.read_csv(inp.gates))
+robustness = pd.read_csv(inp.robustness, usecols=["dataset", "arch", "inference", "seed",
+                                                  "attack", "n_samples", "explainer", "layer",
+                                                  "metric", "explanation_robustness"])
+claims = faithfulness_claims(frame, snakemake.params.claims, pd.read_csv(inp.gates),
+                             robustness)  # fmt: skip
 for row in claims.itertuples():
     log.info("%s %s: %.3f [%.3f, %.3f] -> %s", row.claim, row.statement, row.value,
              row.ci_low, row.ci_high, row.verdict)  # fmt: skip

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import torch
 
-from bayeslrp import gradient_x_input, integrated_gradients, lrp, lrp_rules, smooth_lrp
+from bayeslrp import (
+    gradient_x_input,
+    integrated_gradients,
+    lrp,
+    lrp_rules,
+    smooth_lrp,
+    smoothgrad,
+)
 from bayeslrp.heatmaps import heatmap_moments, mean_heatmaps
 from bayeslrp.names import EXPLAINER_SPEED_SETTINGS
 from bayeslrp.posterior import Posterior
@@ -24,6 +31,7 @@ REGISTRY = {
     "lrp_gamma": lrp_rules.gamma_heatmaps,
     "lrp_zplus": lrp_rules.zplus_heatmaps,
     "lrp_epsilon_gamma_box": lrp_rules.epsilon_gamma_box_heatmaps,
+    "smoothgrad": smoothgrad.sample_heatmaps,
 }
 
 

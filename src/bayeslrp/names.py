@@ -79,7 +79,7 @@ TRANSFER_SOURCES = ("det", "twin")
 # changing those settings reruns these only.
 SHARED_SETTING_ATTACKS = ("fgsm", "pgd")
 EXPLAINERS = ("lrp", "gradient_x_input", "beta_lrp", "integrated_gradients", "lrp_gamma",
-              "lrp_zplus", "lrp_epsilon_gamma_box")
+              "lrp_zplus", "lrp_epsilon_gamma_box", "smoothgrad")
 # Explainers run for the det nets only: beta-smoothing is the cheap rival of averaging n
 # draws (claim C7), not something to average.
 DET_ONLY_EXPLAINERS = ("beta_lrp",)
