@@ -9,6 +9,8 @@ S = 1, where both coincide with the textbook attack.
 
 from __future__ import annotations
 
+import time
+
 import torch
 from torch import nn
 
@@ -190,12 +192,16 @@ def run_attack(
 ) -> dict[str, torch.Tensor]:
     """`attack_batch` over all images in batches (memory: batch x samples activations)."""
     out: dict[str, list[torch.Tensor]] = {}
+    start = time.perf_counter()
     for i in range(0, len(x), batch_size):
         part = attack_batch(posterior, x[i : i + batch_size], y[i : i + batch_size], **settings)
         for key, value in part.items():
             out.setdefault(key, []).append(value)
         if log is not None:
-            log.info("attacked %d/%d images", min(i + batch_size, len(x)), len(x))
+            done, seconds = min(i + batch_size, len(x)), time.perf_counter() - start
+            log.info("attacked %d/%d images with %d draws: %.1f images/s, ETA %.0f s", done,
+                     len(x), len(posterior), done / seconds,
+                     (len(x) - done) * seconds / done)  # fmt: skip
     return {key: torch.cat(parts) for key, parts in out.items()}
 
 
