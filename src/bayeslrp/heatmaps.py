@@ -8,7 +8,7 @@ samples, and reusing one pass for every n, is generic here, not per explainer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
@@ -98,6 +98,19 @@ def times_input_gradient(
 ) -> torch.Tensor:
     """x * d score(x) / dx for every sample's weights, [S, N, ...] (see input_gradient)."""
     return input_gradient(posterior, x, score, chunk) * x.detach()
+
+
+def fixed_unit_gradients(
+    posterior: Posterior, x: torch.Tensor, points: Iterable[tuple[float, torch.Tensor]],
+    *, layer: int, target: torch.Tensor | None, inner_start: str, chunk: int = 8,
+) -> torch.Tensor:  # fmt: skip
+    """sum of w * d unit(p) / dp over the (w, p) in `points` (inputs shaped like x), for
+    every sample's weights, [S, N, ...]; the unit (start_unit) is chosen once at x itself
+    under each sample's weights, so the sum is of one fixed function: integrated
+    gradients' path, SmoothGrad's noisy copies."""
+    x = x.detach()
+    score = UnitScore(posterior.network, layer, target, inner_start, reference=x)
+    return sum(w * input_gradient(posterior, p, score, chunk) for w, p in points)
 
 
 def mean_heatmaps(

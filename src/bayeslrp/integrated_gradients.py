@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bayeslrp.heatmaps import UnitScore, check_layer, input_gradient
+from bayeslrp.heatmaps import check_layer, fixed_unit_gradients
 from bayeslrp.posterior import Posterior
 
 
@@ -37,8 +37,7 @@ def sample_heatmaps(
     """Per-sample integrated gradients [S, N, ...] explaining `layer` (see the module doc)."""
     check_layer(posterior.network, layer)
     x = x.detach()
-    score = UnitScore(posterior.network, layer, target, inner_start, reference=x)
     nodes, weights = gauss_legendre(steps)
-    total = sum(w * input_gradient(posterior, a * x, score, chunk)
-                for a, w in zip(nodes, weights, strict=True))  # fmt: skip
-    return total * x
+    path = ((w, a * x) for a, w in zip(nodes, weights, strict=True))
+    return fixed_unit_gradients(posterior, x, path, layer=layer, target=target,
+                                inner_start=inner_start, chunk=chunk) * x  # fmt: skip

@@ -19,7 +19,7 @@ import hashlib
 
 import torch
 
-from bayeslrp.heatmaps import UnitScore, check_layer, input_gradient
+from bayeslrp.heatmaps import check_layer, fixed_unit_gradients
 from bayeslrp.posterior import Posterior
 
 
@@ -52,7 +52,6 @@ def sample_heatmaps(
     """Per-sample SmoothGrad [S, N, ...] explaining `layer` (see the module doc)."""
     check_layer(posterior.network, layer)
     x = x.detach()
-    score = UnitScore(posterior.network, layer, target, inner_start, reference=x)
-    noise = image_noise(x, samples, noise_level, seed)
-    total = sum(input_gradient(posterior, x + n, score, chunk) for n in noise)
-    return total / samples
+    copies = ((1 / samples, x + n) for n in image_noise(x, samples, noise_level, seed))
+    return fixed_unit_gradients(posterior, x, copies, layer=layer, target=target,
+                                inner_start=inner_start, chunk=chunk)  # fmt: skip
