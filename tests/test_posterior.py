@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -34,6 +36,23 @@ def test_prefix_predictions_equal_direct_computation():
     prefixes = stack.predict_proba_prefixes(x, [1, 3, 7], batch_size=4)
     for n in (1, 3, 7):
         torch.testing.assert_close(prefixes[n], stack.take(n).predict_proba(x))
+    logs = stack.log_predict_proba_prefixes(x, [1, 3, 7], batch_size=4)
+    for n in (1, 3, 7):
+        torch.testing.assert_close(logs[n], prefixes[n].log())
+
+
+def test_log_prefix_predictions_stay_finite_where_a_probability_underflows():
+    # a draw so confident that the other classes' softmax is exactly 0 in float32
+    model, posterior = random_posterior("fc", samples=2)
+    stack = Posterior(model, {k: v * 40 for k, v in posterior.items()})
+    x = torch.rand(5, 1, 28, 28)
+    assert (stack.predict_proba_prefixes(x, [2])[2] == 0).any()
+    logs = stack.log_predict_proba_prefixes(x, [1, 2])
+    assert all(torch.isfinite(v).all() for v in logs.values())
+    # log of the mean of the two draws' softmax, from their log-softmax in float64
+    per_draw = stack.logits(x).double().log_softmax(-1)
+    torch.testing.assert_close(logs[2].double(), per_draw.logsumexp(0) - math.log(2),
+                               rtol=1e-5, atol=1e-4)  # fmt: skip
 
 
 def test_chunks_cover_every_sample_once_in_order():

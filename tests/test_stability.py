@@ -15,18 +15,25 @@ pytestmark = pytest.mark.usefixtures("float64")
 SETTINGS = {"bootstrap": 200, "bootstrap_seed": 0, "confidence": 0.95, "c9_max": 0.0}
 
 
-def slow_scores(clean, moved, x, noisy):
+def slow_scores(clean, moved, x, noisy, output, moved_output):
     """The metrics point by point, perturbation by perturbation, from their definitions."""
     out = {name: [] for name in stability.METRICS}
     for i in range(len(x)):
-        relative, lipschitz = [], []
+        relative, lipschitz, ros = [], [], []
         for m in range(len(moved)):
             change = float(torch.sqrt(((moved[m, i] - clean[i]) ** 2).sum()))
             relative.append(change / float(torch.sqrt((clean[i] ** 2).sum())))
             lipschitz.append(change / float(torch.sqrt(((noisy[m, i] - x[i]) ** 2).sum())))
+            if moved_output[m, i].argmax() == output[i].argmax():  # same class only
+                pairs = zip(clean[i].flatten(), moved[m, i].flatten(), strict=True)
+                pixels = [(float(b) - float(a)) / (float(a) if a != 0 else 1e-6)
+                          for a, b in pairs]  # fmt: skip
+                out_change = float(torch.sqrt(((moved_output[m, i] - output[i]) ** 2).sum()))
+                ros.append(sum(v * v for v in pixels) ** 0.5 / (out_change or 1e-6))
         out["max_sensitivity"].append(max(relative))
         out["avg_sensitivity"].append(sum(relative) / len(relative))
         out["local_lipschitz"].append(max(lipschitz))
+        out["relative_output_stability"].append(max(ros) if ros else float("nan"))
     return {k: torch.tensor(v) for k, v in out.items()}
 
 
@@ -35,9 +42,16 @@ def test_scores_match_the_definitions():
     x = torch.rand(4, 1, 5, 5, generator=g)
     noisy = stability.perturb(x, 0.1, 6, g)
     clean, moved = torch.randn(4, 1, 5, 5, generator=g), torch.randn(6, 4, 1, 5, 5, generator=g)
-    fast = stability.scores(clean, moved, x, noisy)
-    for name, expected in slow_scores(clean, moved, x, noisy).items():
-        torch.testing.assert_close(fast[name], expected)
+    clean[0, 0, 0, :2] = 0.0  # pixels where the relative change divides by 1e-6
+    output = torch.randn(4, 3, generator=g).log_softmax(1)
+    moved_output = (output + 0.5 * torch.randn(6, 4, 3, generator=g)).log_softmax(2)
+    moved_output[:, 3] = output[3].roll(1)  # point 3: every perturbation changes the class
+    moved_output[2, 1] = output[1]  # an unchanged output divides by 1e-6
+    fast = stability.scores(clean, moved, x, noisy, output, moved_output)
+    expected = slow_scores(clean, moved, x, noisy, output, moved_output)
+    assert expected["relative_output_stability"][3].isnan()
+    for name, values in expected.items():
+        torch.testing.assert_close(fast[name], values, equal_nan=True)
 
 
 def test_perturbations_stay_in_the_ball_and_the_image_range():
@@ -73,10 +87,20 @@ def test_a_linear_net_has_the_closed_form_lipschitz_constant_and_sensitivity():
                              settings={})  # fmt: skip
     noisy = stability.perturb(x, 0.1, 5, torch.Generator().manual_seed(3))
     steps = (noisy - x).flatten(2).norm(dim=2)
+    # relative output stability: the map's pixel-wise relative change is (x' - x) / x, the
+    # output the log-softmax of logits (0, 0, 0, c sum(x), 0, ...)
+    def log_softmax(inputs):
+        logits = torch.zeros(*inputs.shape[:-3], 10, dtype=inputs.dtype)
+        logits[..., 3] = c * inputs.sum((-1, -2, -3))
+        return logits.log_softmax(-1)
+
+    pixels = ((noisy - x) / x).flatten(2).norm(dim=2)
+    ros = (pixels / (log_softmax(noisy) - log_softmax(x)).norm(dim=2)).amax(0)
     for n in (1, 4):
         torch.testing.assert_close(scores[n]["local_lipschitz"], torch.full((7,), c))
         expected = (steps / x.flatten(1).norm(dim=1)).amax(0)
         torch.testing.assert_close(scores[n]["max_sensitivity"], expected)
+        torch.testing.assert_close(scores[n]["relative_output_stability"], ros)
 
 
 def test_a_constant_explanation_is_perfectly_stable():

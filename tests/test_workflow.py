@@ -157,6 +157,8 @@ def test_the_stability_probe_covers_every_model_explainer_and_n_with_its_claims(
         # beta-smoothed LRP is computed for the det nets only
         explainers = {"lrp", "beta_lrp"} if inference == "det" else {"lrp"}
         assert set(rows["explainer"]) == explainers, (dataset, model)
+        assert set(rows["metric"]) == {"max_sensitivity", "avg_sensitivity",
+                                       "local_lipschitz", "relative_output_stability"}
         for (_, metric), part in rows.groupby(["explainer", "metric"]):
             assert sorted(part["n_samples"]) == sorted({1, *ns}), (dataset, model, metric)
             assert (part["points"] == 10).all()  # smoke: stability.points

@@ -9,6 +9,7 @@ together with the network template it belongs to.
 from __future__ import annotations
 
 import copy
+import math
 
 import torch
 from torch import nn
@@ -185,6 +186,21 @@ class Posterior:
             cumulative = largest.logits(x[i : i + batch_size]).softmax(-1).cumsum(0)
             for n in ns:
                 out[n].append(cumulative[n - 1] / n)
+        return {n: torch.cat(parts) for n, parts in out.items()}
+
+
+    def log_predict_proba_prefixes(
+        self, x: torch.Tensor, ns: list[int], batch_size: int = 1000
+    ) -> dict[int, torch.Tensor]:
+        """log of the mean softmax over the first n samples for every n in `ns`, from one
+        pass: a running logsumexp of the log-softmaxes, so that a class whose probability
+        underflows to 0 in every draw still has a finite log probability."""
+        largest = self.take(max(ns))
+        out: dict[int, list[torch.Tensor]] = {n: [] for n in ns}
+        for i in range(0, len(x), batch_size):
+            running = largest.logits(x[i : i + batch_size]).log_softmax(-1).logcumsumexp(0)
+            for n in ns:
+                out[n].append(running[n - 1] - math.log(n))
         return {n: torch.cat(parts) for n, parts in out.items()}
 
 
