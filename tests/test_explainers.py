@@ -6,7 +6,14 @@ the registry's agreement with the names module."""
 import pytest
 import torch
 
-from bayeslrp import build_model, explainers, integrated_gradients, names, smoothgrad
+from bayeslrp import (
+    build_model,
+    explainers,
+    heatmaps,
+    integrated_gradients,
+    names,
+    smoothgrad,
+)
 from bayeslrp.gradient_x_input import sample_heatmaps
 from bayeslrp.lrp import sample_relevance
 from bayeslrp.posterior import Posterior
@@ -180,6 +187,18 @@ def test_smoothgrad_noise_belongs_to_the_image_not_to_the_batch():
     ranges = x.amax((1, 2, 3)) - x.amin((1, 2, 3))
     torch.testing.assert_close(noise.std((0, 2, 3, 4)) / ranges,
                                torch.full((4,), 0.15, dtype=x.dtype), atol=1e-3, rtol=0)
+
+
+@pytest.mark.parametrize("name", ["integrated_gradients", "smoothgrad"])
+def test_stacked_points_give_the_same_maps_in_any_grouping(name, monkeypatch):
+    # fixed_unit_gradients stacks the path's points (the noisy copies) along the batch,
+    # at most BATCH_IMAGES images per call: one point per call must give the same maps
+    stack = random_posterior("conv", 2)
+    x = torch.rand(3, 1, 28, 28)
+    together = explainers.sample_heatmaps(name, stack, x, layer=3, inner_start="max_unit")
+    monkeypatch.setattr(heatmaps, "BATCH_IMAGES", 3)
+    alone = explainers.sample_heatmaps(name, stack, x, layer=3, inner_start="max_unit")
+    torch.testing.assert_close(alone, together)
 
 
 def test_integrated_gradients_are_complete_where_the_path_is_linear():

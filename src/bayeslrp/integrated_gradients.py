@@ -4,9 +4,10 @@ IG(x) = (x - x0) * integral over a in [0, 1] of d score(x0 + a (x - x0)) / dx, w
 black image x0 = 0 as the baseline (captum's default) and `steps`-point Gauss-Legendre
 quadrature on [0, 1] (captum's default method). The explained unit is gradient x input's
 and LRP's (heatmaps.start_unit), chosen once at x itself, not anew at every point of the
-path: the integral is of one fixed function. Each quadrature point is one vectorised
-gradient over the posterior samples (heatmaps.input_gradient), so the Bayesian mean costs
-`steps` backward passes per sample, like `steps` gradient x input maps.
+path: the integral is of one fixed function. The quadrature points go through the nets as
+one stacked batch, vectorised over the posterior samples (heatmaps.fixed_unit_gradients),
+so the Bayesian mean costs `steps` backward passes per sample, like `steps` gradient x
+input maps, in one call.
 """
 
 from __future__ import annotations
@@ -38,6 +39,6 @@ def sample_heatmaps(
     check_layer(posterior.network, layer)
     x = x.detach()
     nodes, weights = gauss_legendre(steps)
-    path = ((w, a * x) for a, w in zip(nodes, weights, strict=True))
+    path = [(w, a * x) for a, w in zip(nodes, weights, strict=True)]
     return fixed_unit_gradients(posterior, x, path, layer=layer, target=target,
                                 inner_start=inner_start, chunk=chunk) * x  # fmt: skip

@@ -8,9 +8,10 @@ the clean x, not anew at every noisy copy: the average is of one fixed function,
 integrated gradients. The noise of an image is drawn from a generator seeded by the image's
 own bytes and `seed`: the same image gets the same noise in every job, every subset of
 points (heatmaps.mean_heatmaps recomputes some points alone) and every posterior draw, so
-the maps are deterministic and draws differ only by their weights. Each noisy copy is one
-vectorised gradient over the posterior samples (heatmaps.input_gradient): the Bayesian
-mean costs `samples` backward passes per draw.
+the maps are deterministic and draws differ only by their weights. The noisy copies go
+through the nets as one stacked batch, vectorised over the posterior samples
+(heatmaps.fixed_unit_gradients): the Bayesian mean costs `samples` backward passes per
+draw, in one call.
 """
 
 from __future__ import annotations
@@ -52,6 +53,6 @@ def sample_heatmaps(
     """Per-sample SmoothGrad [S, N, ...] explaining `layer` (see the module doc)."""
     check_layer(posterior.network, layer)
     x = x.detach()
-    copies = ((1 / samples, x + n) for n in image_noise(x, samples, noise_level, seed))
+    copies = [(1 / samples, x + n) for n in image_noise(x, samples, noise_level, seed)]
     return fixed_unit_gradients(posterior, x, copies, layer=layer, target=target,
                                 inner_start=inner_start, chunk=chunk)  # fmt: skip
