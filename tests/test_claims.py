@@ -568,3 +568,7 @@ def test_claims_by_explainer_recompute_every_claim_with_each_explainers_heatmaps
     verdicts = block["lrp_zplus"].set_index("claim")["verdict"]
     assert verdicts["C2"] == "not supported" and block["lrp"].set_index("claim").loc[
         "C2", "verdict"] == "supported"
+    # the blocks bootstrapped in two processes: the same table
+    parallel = claims_by_explainer(pd.concat([worse, same, rival, lrp, aimed]), SETTINGS,
+                                   workers=2)  # fmt: skip
+    pd.testing.assert_frame_equal(parallel, table)

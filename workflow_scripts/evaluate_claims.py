@@ -33,4 +33,5 @@ io.save_csv(gates, snakemake.output.gates)
 io.save_csv(breakdown, snakemake.output.breakdown)
 io.save_csv(claims, snakemake.output.claims)
 io.save_csv(comparison, snakemake.output.comparison)
-io.save_csv(claims_by_explainer(robustness, settings, gates), snakemake.output.by_explainer)
+io.save_csv(claims_by_explainer(robustness, settings, gates, workers=snakemake.threads),
+            snakemake.output.by_explainer)  # fmt: skip

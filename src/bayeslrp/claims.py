@@ -693,25 +693,32 @@ def claims_breakdown(
 
 
 def claims_by_explainer(robustness: pd.DataFrame, settings: dict,
-                        gates: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
+                        gates: pd.DataFrame | None = None,
+                        workers: int = 1) -> pd.DataFrame:  # fmt: skip
     """The claims as defined (attacks on the label pooled, every point) recomputed with
     each explainer's heatmaps in place of LRP's, one block of rows per explainer (column
     `explainer` first; LRP's rows are claims.csv's). Explainers run for the det nets only
     (beta-smoothed LRP) have no Bayesian rows to compare and are left out; C7 compares
-    with beta-smoothed LRP in every block. Is the study's effect specific to epsilon-LRP?"""
+    with beta-smoothed LRP in every block. Is the study's effect specific to epsilon-LRP?
+    The blocks are bootstrapped in `workers` processes, each from a generator seeded by
+    claims.bootstrap_seed, so the table does not depend on `workers`."""
     label = robustness[~robustness["attack"].isin(EXPLANATION_ATTACKS)]
     rivals = label[(label["explainer"] == SMOOTHING_RIVAL) & (label["inference"] == "det")]
     rivals = rivals.assign(inference=SMOOTHED_DET)
     ks = [settings["k"], settings["k_correlation"]]
-    frames = []
     others = sorted(set(label["explainer"]) - {STUDY_EXPLAINER, *DET_ONLY_EXPLAINERS})
-    for explainer in [STUDY_EXPLAINER, *others]:
-        own = label[label["explainer"] == explainer]
-        rows = pd.concat([own.assign(explainer=STUDY_EXPLAINER), rivals],
-                         ignore_index=True)  # fmt: skip
-        frames.append(evaluate_claims(topk_rows(rows, ks), settings, gates)
-                      .assign(explainer=explainer))  # fmt: skip
-    table = pd.concat(frames, ignore_index=True)
+    explainers = [STUDY_EXPLAINER, *others]
+    blocks = [topk_rows(pd.concat([label[label["explainer"] == e].assign(explainer=STUDY_EXPLAINER),
+                                   rivals], ignore_index=True), ks)
+              for e in explainers]  # fmt: skip
+    if workers > 1 and len(blocks) > 1:
+        with ProcessPoolExecutor(min(workers, len(blocks))) as pool:
+            results = list(pool.map(evaluate_claims, blocks, [settings] * len(blocks),
+                                    [gates] * len(blocks)))  # fmt: skip
+    else:
+        results = [evaluate_claims(block, settings, gates) for block in blocks]
+    table = pd.concat([r.assign(explainer=e) for e, r in zip(explainers, results, strict=True)],
+                      ignore_index=True)  # fmt: skip
     return table[["explainer", *CLAIM_COLUMNS]]
 
 
