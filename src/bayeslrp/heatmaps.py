@@ -104,7 +104,7 @@ def times_input_gradient(
 # as captum does with a path, so that 16 points cost one call, not 16 (the per-call cost of
 # vmap and functional_call dominated at the study's batch sizes), within this bound on the
 # activations held at once (times the draws of one chunk).
-BATCH_IMAGES = 2048
+BATCH_IMAGES = 400
 
 
 def fixed_unit_gradients(
