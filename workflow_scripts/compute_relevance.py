@@ -25,15 +25,16 @@ x = io.load_tensors(snakemake.input.points)["images"].to(device)
 clean_heatmaps = io.load_tensors(snakemake.input.clean)
 
 
-def adversarial_heatmaps(name, settings, posterior, n, layer, x_adv, targets):
+def adversarial_heatmaps(name, settings, posterior, n, layer, x_adv, targets, clean_target):
     """The mean adversarial heatmap of explainer `name` over n samples and, when the
     metrics score samples one by one (mean_of_robustness), those scores; one pass
-    (paired_heatmaps)."""
+    (paired_heatmaps). `clean_target`: the class at the clean points, used with
+    `targets`."""
     if not (p.sample_metrics and n > 1):  # one sample: its score is the mean heatmap's
         mean = bayesian_heatmaps(name, posterior, x_adv, layer, [n],
                                  None if targets is None else {n: targets}, **settings)[n]
         return mean.cpu(), {}  # fmt: skip
-    clean_target = None if targets is None else posterior.predict_proba(x).argmax(1)
+    clean_target = None if targets is None else clean_target
     mean, scores = mean_and_sample_scores(name, posterior, x, x_adv, layer, p.sample_metrics,
                                           clean_target, targets, log, **settings)  # fmt: skip
     return mean.cpu(), scores
@@ -47,6 +48,9 @@ for n in p.n_samples:
     # The class the posterior predicts for the adversarial (explainers.target: ensemble,
     # shared by every explainer); None = each sample's own class (per_sample).
     ensemble_target = posterior.predict_proba(x_adv).argmax(1)
+    # and at the clean points, for the per-sample scores (computed once per n, not per
+    # explainer and layer)
+    clean_target = posterior.predict_proba(x).argmax(1) if p.sample_metrics and n > 1 else None
     for name, given in p.explainers.items():
         settings = settings_for(name, given, snakemake.config["explainers"])
         for layer in p.layers:
@@ -56,7 +60,7 @@ for n in p.n_samples:
             if layer == output_layer(arch) and given["target"] == "ensemble":
                 targets = ensemble_target
             adversarial, scores = adversarial_heatmaps(name, settings, posterior, n, layer,
-                                                       x_adv, targets)  # fmt: skip
+                                                       x_adv, targets, clean_target)  # fmt: skip
             clean = clean_heatmaps[key]
             for kind, heat in (("clean", clean), ("adversarial", adversarial)):
                 if not torch.isfinite(heat).all():

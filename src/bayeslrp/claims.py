@@ -708,9 +708,12 @@ def claims_by_explainer(robustness: pd.DataFrame, settings: dict,
     ks = [settings["k"], settings["k_correlation"]]
     others = sorted(set(label["explainer"]) - {STUDY_EXPLAINER, *DET_ONLY_EXPLAINERS})
     explainers = [STUDY_EXPLAINER, *others]
-    blocks = [topk_rows(pd.concat([label[label["explainer"] == e].assign(explainer=STUDY_EXPLAINER),
-                                   rivals], ignore_index=True), ks)
-              for e in explainers]  # fmt: skip
+
+    def block(explainer):  # its rows as if they were LRP's, beside the smoothing rival
+        own = label[label["explainer"] == explainer].assign(explainer=STUDY_EXPLAINER)
+        return topk_rows(pd.concat([own, rivals], ignore_index=True), ks)
+
+    blocks = [block(e) for e in explainers]
     if workers > 1 and len(blocks) > 1:
         with ProcessPoolExecutor(min(workers, len(blocks))) as pool:
             results = list(pool.map(evaluate_claims, blocks, [settings] * len(blocks),

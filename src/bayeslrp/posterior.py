@@ -171,7 +171,6 @@ class Posterior:
         ]
         return torch.cat(outputs)
 
-    @torch.no_grad()
     def predict_proba_prefixes(
         self, x: torch.Tensor, ns: list[int], batch_size: int = 1000
     ) -> dict[int, torch.Tensor]:
@@ -180,27 +179,33 @@ class Posterior:
         Cumulative sums over the sample dimension give every prefix mean at the cost of
         the largest n alone (100 instead of 10 + 50 + 100 forward passes).
         """
-        largest = self.take(max(ns))
-        out: dict[int, list[torch.Tensor]] = {n: [] for n in ns}
-        for i in range(0, len(x), batch_size):
-            cumulative = largest.logits(x[i : i + batch_size]).softmax(-1).cumsum(0)
-            for n in ns:
-                out[n].append(cumulative[n - 1] / n)
-        return {n: torch.cat(parts) for n, parts in out.items()}
-
+        return self._prefix_means(x, ns, batch_size, log=False)
 
     def log_predict_proba_prefixes(
         self, x: torch.Tensor, ns: list[int], batch_size: int = 1000
     ) -> dict[int, torch.Tensor]:
-        """log of the mean softmax over the first n samples for every n in `ns`, from one
-        pass: a running logsumexp of the log-softmaxes, so that a class whose probability
-        underflows to 0 in every draw still has a finite log probability."""
+        """log of predict_proba_prefixes, from a running logsumexp of the log-softmaxes, so
+        that a class whose probability underflows to 0 in every draw still has a finite log
+        probability."""
+        return self._prefix_means(x, ns, batch_size, log=True)
+
+    @torch.no_grad()
+    def _prefix_means(
+        self, x: torch.Tensor, ns: list[int], batch_size: int, log: bool
+    ) -> dict[int, torch.Tensor]:
+        """The prefix means of both predict_proba_prefixes (log False) and its log."""
         largest = self.take(max(ns))
         out: dict[int, list[torch.Tensor]] = {n: [] for n in ns}
         for i in range(0, len(x), batch_size):
-            running = largest.logits(x[i : i + batch_size]).log_softmax(-1).logcumsumexp(0)
-            for n in ns:
-                out[n].append(running[n - 1] - math.log(n))
+            logits = largest.logits(x[i : i + batch_size])
+            if log:
+                running = logits.log_softmax(-1).logcumsumexp(0)
+                parts = {n: running[n - 1] - math.log(n) for n in ns}
+            else:
+                running = logits.softmax(-1).cumsum(0)
+                parts = {n: running[n - 1] / n for n in ns}
+            for n, part in parts.items():
+                out[n].append(part)
         return {n: torch.cat(parts) for n, parts in out.items()}
 
 
