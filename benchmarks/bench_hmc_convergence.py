@@ -5,7 +5,7 @@ uses) on the first `--images` MNIST training images for fc-`--hidden`, then prin
 function-space split R-hat and ESS of p(true class | x) on 1,000 test images, the pooled
 predictive accuracy, seconds, and function-space effective samples (median ESS) per minute.
 
-Usage: python benchmarks/bench_hmc_convergence.py --data results/data/mnist \
+Usage: python benchmarks/bench_hmc_convergence.py --data results/datasets/mnist \
     [--init small|ensemble] [--prior-scale 1.0] [--warmup 50] [--samples 100] [--depth 5]
 """
 

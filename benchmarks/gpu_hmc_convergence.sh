@@ -7,7 +7,7 @@
 #   images60k_h128_ens  all images, chains started at ensemble members (det nets)
 #   images60k_h512      all images, the paper's MNIST width
 # Usage (a bare GPU machine with torch): benchmarks/gpu_hmc_convergence.sh DATA OUT
-# with DATA holding train.pt and test.pt (results/data/mnist). Writes OUT/<setting>.txt:
+# with DATA holding train.pt and test.pt (results/datasets/mnist). Writes OUT/<setting>.txt:
 # the progress log, then the JSON line of results.
 set -u
 data=$1 out=$2 limit=${LIMIT:-500}

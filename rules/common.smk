@@ -30,11 +30,13 @@ sys.path.insert(0, str(PROJECT / "src"))
 # Jobs import bayeslrp from the source tree in any environment (the project's venv, a
 # conda env of envs/, a cluster node): Snakemake passes its environment on to every job.
 # (Set here, not required from the user, so not an `envvars:` assertion.)
-os.environ.update(
-    PYTHONPATH=os.pathsep.join(
-        filter(None, [str(PROJECT / "src"), os.getenv("PYTHONPATH")])
+# (A sensitivity variant loads this file again as a module: the path is added once.)
+if str(PROJECT / "src") not in os.getenv("PYTHONPATH", "").split(os.pathsep):
+    os.environ.update(
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(PROJECT / "src"), os.getenv("PYTHONPATH")])
+        )
     )
-)
 
 from bayeslrp.architectures import (
     ARCHITECTURES,
@@ -70,7 +72,6 @@ wildcard_constraints:
     attack=alternatives(ATTACKS),
     n=r"\d+",
     layer=r"\d+",
-    variant="[A-Za-z0-9_]+",
 
 
 def project_path(path):

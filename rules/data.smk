@@ -2,9 +2,9 @@ rule download_dataset:
     input:
         code=package_modules("data", "io"),
     output:
-        train="results/data/{dataset}/train.pt",
-        test="results/data/{dataset}/test.pt",
-        source="results/data/{dataset}/source.json",
+        train="results/datasets/{dataset}/train.pt",
+        test="results/datasets/{dataset}/test.pt",
+        source="results/datasets/{dataset}/source.json",
     log:
         "logs/download_dataset/{dataset}.log",
     benchmark:

@@ -1,48 +1,35 @@
-rule run_variant:
-    input:
-        code=package_modules(
-            "data",
-            "models",
-            "inference",
-            "bayes",
-            "vi",
-            "hmc",
-            "posterior",
-            "attacks",
-            "lrp",
-            "metrics",
-            "diagnostics",
-            "baselines",
-            "tables",
-            "claims",
-            "io",
-            "runtime",
-        ),
-    output:
-        claims="results/sensitivity/{variant}/results/tables/claims.csv",
-        attacks="results/sensitivity/{variant}/results/tables/attacks.csv",
-        comparison="results/sensitivity/{variant}/results/tables/baseline_comparison.csv",
-    log:
-        "logs/run_variant/{variant}.log",
-    benchmark:
-        "results/benchmarks/run_variant/{variant}.tsv"
-    conda:
-        "../envs/results.yaml"
-    threads: workflow.cores
-    resources:
-        mem_mb=16000,
-        runtime=720,
-    params:
-        settings=variant_config,
-        snakefile=project_path("Snakefile"),
-    script:
-        "../workflow_scripts/run_variant.py"
+# Each variant of the sensitivity study is this workflow loaded again as a Snakemake module
+# with the variant's config, writing under results/sensitivity/<variant>/: its jobs join
+# this DAG, scheduled and distributed (on a cluster) like every other job. It takes from
+# this run what its settings cannot change: the datasets, and the trained nets when it
+# trains them as this run does (a variant of an analysis option trains nothing).
+# (The module and use-rule statements spelled as the calls they compile to: their names and
+# excluded rules are computed per variant.)
+for _variant in sensitivity_variants():
+    workflow.module(
+        variant_module(_variant),
+        snakefile=workflow.main_snakefile,
+        config=variant_settings(_variant),
+        replace_prefix=variant_paths(_variant),
+    )
+    workflow.userule(
+        rules=["*"],
+        from_module=variant_module(_variant),
+        exclude_rules=shared_rules(_variant),
+        name_modifier=f"{variant_module(_variant)}_*",
+    )(lambda: None)
 
 
 rule build_sensitivity:
     input:
-        claims=expand(rules.run_variant.output.claims, variant=sensitivity_variants()),
-        attacks=expand(rules.run_variant.output.attacks, variant=sensitivity_variants()),
+        claims=expand(
+            "results/sensitivity/{variant}/results/tables/claims.csv",
+            variant=sensitivity_variants(),
+        ),
+        attacks=expand(
+            "results/sensitivity/{variant}/results/tables/attacks.csv",
+            variant=sensitivity_variants(),
+        ),
         code=package_modules("claims", "figures", "io"),
     output:
         table=report(

@@ -49,7 +49,7 @@ rule build_tables:
         baselines=run_outputs(
             "results/robustness/{dataset}/{model}/seed{seed}_baselines.csv"
         ),
-        sources=expand("results/data/{dataset}/source.json", dataset=config["datasets"]),
+        sources=expand("results/datasets/{dataset}/source.json", dataset=config["datasets"]),
         code=package_modules("tables", "models", "io"),
     output:
         # per point and layer (tens of MB): on disk, not embedded in the report, which

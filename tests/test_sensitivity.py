@@ -1,5 +1,7 @@
-"""The sensitivity study runs the whole workflow per variant; here on the tiny config, with
-one variant that switches every reference-code option on at once."""
+"""The sensitivity study runs the whole workflow per variant, as modules of one DAG; here on
+the tiny config, with one variant that switches every reference-code option on at once."""
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -40,9 +42,9 @@ def study(tmp_path_factory, tiny_config):
         "scale": scale,
         "catalogue": {"paper_text": {}, "reference_like": REFERENCE_LIKE},  # one unused
     }
-    path = tmp_path_factory.mktemp("config") / "sensitivity.yaml"
-    path.write_text(yaml.safe_dump(config))
     workdir = tmp_path_factory.mktemp("sensitivity")
+    path = workdir / "study.yaml"  # read again by the tests that change the study
+    path.write_text(yaml.safe_dump(config))
     # Everything, then the report: the report's captions of the study must exist (a missing
     # one only fails in the --report step, after the whole run).
     run = snakemake(workdir, "--cores", "2", config=path)
@@ -177,8 +179,10 @@ def test_every_variant_reports_every_claim(study):
 
 def test_a_variant_is_a_complete_run_with_its_own_settings(study):
     variant = study / "results/sensitivity/reference_like"
-    settings = yaml.safe_load((variant / "config.yaml").read_text())
-    assert settings["hmc"]["protocol"] == "per_batch" and "sensitivity" not in settings
+    # it trains its own nets (its HMC settings differ), each a job of the one DAG with its
+    # own log; the datasets are this run's
+    assert (variant / "logs/run_hmc_chain").is_dir()
+    assert not (variant / "results/datasets").exists()
     # per_batch: the HMC posterior still holds num_samples draws (tiny config: 10)
     posterior = pd.read_csv(variant / "results/tables/posterior.csv")
     assert len(posterior.query("inference == 'hmc' and statistic == 'invalid_samples'")) == 1
@@ -206,3 +210,31 @@ def test_a_variant_is_a_complete_run_with_its_own_settings(study):
     # logit_margin moves every input FGSM attacks, so none of its points is unperturbed
     # (APGD and Square have losses of their own; their best point can be their start)
     assert robustness.query("attack == 'fgsm'")["perturbed"].all()
+
+
+def test_a_variant_of_an_analysis_option_trains_nothing(study):
+    """A variant that only changes how heatmaps are compared (the top-k mode) reuses the
+    run's trained nets: the DAG with it added holds its attacks, heatmaps and claims, and
+    no fit, no chain, and nothing of the finished run."""
+    config = yaml.safe_load((study / "study.yaml").read_text())
+    config["sensitivity"]["catalogue"]["topk_split"] = {
+        "metrics": {"topk_overlap": {"mode": "split"}}
+    }
+    config["sensitivity"]["variants"].append("topk_split")
+    path = study / "study_with_topk_split.yaml"
+    path.write_text(yaml.safe_dump(config))
+    plan = snakemake(study, "--dry-run", "--quiet", "rules", config=path)
+    assert plan.returncode == 0, plan.stderr[-4000:]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", plan.stdout + plan.stderr, re.MULTILINE))
+    jobs = {name for name in counts if name != "total"}
+    new = {name.removeprefix("variant_topk_split_") for name in jobs}
+    assert {"generate_attack", "compute_relevance", "evaluate_claims"} <= new
+    trained = {"fit_posterior", "fit_vi", "sample_vi_posterior", "run_hmc_chain",
+               "merge_hmc_chains", "judge_hmc_convergence", "judge_sgmcmc_convergence",
+               "download_dataset"}  # fmt: skip
+    assert not new & trained
+    # and nothing of the finished run but what lists the variants: the sensitivity and
+    # settings tables, the summary page, and the targets
+    run = {name for name in jobs if not name.startswith("variant_topk_split_")}
+    assert run <= {"build_sensitivity", "describe_settings", "write_summary", "tables",
+                   "figures", "all"}, run  # fmt: skip

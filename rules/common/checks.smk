@@ -38,7 +38,7 @@ def check_config(config):
             f"sensitivity.variants lists {sorted(unknown)}, which sensitivity.catalogue does "
             f"not define; add them to the catalogue or remove them from the list"
         )
-    for name in config["sensitivity"]["variants"]:  # each nested run's config, up front
+    for name in config["sensitivity"]["variants"]:  # each variant's config, up front
         try:
             validate(
                 variant_settings(name), str(PROJECT / "schemas/config.schema.yaml")

@@ -289,8 +289,72 @@ def variant_settings(name):
     return canonical(merged(merged(base, study["scale"]), study["catalogue"][name]))
 
 
-def variant_config(wildcards):
-    return variant_settings(wildcards.variant)
+# Config sections no trained net reads (tests/test_reruns.py changes each and sees no fit
+# rerun): a variant that differs from this run only in these reuses this run's nets.
+ANALYSIS_SECTIONS = ("datasets", "models", "seeds", "data", "attacks", "geometry",
+                     "stability", "faithfulness", "explainers", "metrics", "claims",
+                     "sensitivity")  # fmt: skip
+
+
+def trains_like_this_run(name):
+    """Whether variant `name` trains every net as this run does (same sections but the
+    analysis ones)."""
+
+    def training(settings):
+        return {k: v for k, v in settings.items() if k not in ANALYSIS_SECTIONS}
+
+    return training(variant_settings(name)) == training(canonical(config))
+
+
+def shared_directories(name):
+    """The artifact directories variant `name` takes from this run instead of computing
+    its own: the datasets always, the trained nets when it trains them as this run does.
+    """
+    shared = ["results/datasets/"]
+    if trains_like_this_run(name):
+        shared += ["results/models/", "results/posterior/"]
+    return shared
+
+
+def artifact_directories():
+    """results/<dir>/ of every rule's outputs, logs and benchmarks, and logs/ (read from
+    the rules defined so far: all but the target rules, which write nothing)."""
+    found = set()
+    for each in workflow.rules:
+        for path in [*each.output, *each.log, *filter(None, [each.benchmark])]:
+            parts = Path(path).parts
+            found.add(str(Path(*parts[: 2 if parts[0] == "results" else 1])) + os.sep)
+    return sorted(found)
+
+
+def variant_paths(name):
+    """Where variant `name`'s module writes (its replace_prefix): under
+    results/sensitivity/<name>/, except the directories it shares with this run."""
+    shared = shared_directories(name)
+    prefix = f"results/sensitivity/{name}/"
+    return {d: d if d in shared else prefix + d for d in artifact_directories()}
+
+
+def shared_rules(name):
+    """The rules variant `name` does not run: those writing only into shared directories
+    (their outputs are this run's), and the target rules."""
+    shared = shared_directories(name)
+    rules_out = ["all", "tables", "figures", "build_sensitivity"]
+    for each in workflow.rules:
+        inside = [any(str(f).startswith(d) for d in shared) for f in each.output]
+        if any(inside) and not all(inside):
+            raise WorkflowError(
+                f"{each.name} writes both into the directories a sensitivity variant "
+                f"shares ({shared}) and outside them; split its outputs"
+            )
+        if inside and all(inside):
+            rules_out.append(each.name)
+    return rules_out
+
+
+def variant_module(name):
+    """The module name (and rule name prefix) of variant `name`."""
+    return f"variant_{name}"
 
 
 def sensitivity_variants():
