@@ -45,6 +45,7 @@ from bayeslrp.architectures import (
     split_model_name,
 )
 from bayeslrp.names import (
+    ANALYSIS_SECTIONS,
     ATTACKS,
     BASELINES,
     BAYESIAN_INFERENCES,

@@ -7,6 +7,8 @@ import pytest
 import yaml
 from conftest import ROOT, snakemake
 
+from bayeslrp.names import ANALYSIS_SECTIONS
+
 pytestmark = pytest.mark.workflow
 # Rules that collect every model's results: any change upstream reruns them.
 AGGREGATES = {"build_tables", "describe_settings", "summarise_robustness", "evaluate_claims",
@@ -150,3 +152,34 @@ def test_speed_and_progress_settings_rerun_nothing(smoke_run, tmp_path):
     jobs = planned(smoke_run, changed_config(tmp_path, edit))
     # only the settings table (it lists every setting) and what shows it
     assert {rule for rule, _ in jobs} <= {"describe_settings", "all"}, jobs
+
+
+# One setting of every config section a trained net must not read, changed at once.
+ANALYSIS_EDITS = {
+    "data": lambda c: c["data"].update(n_test_points=10, accuracy_images=500),
+    "attacks": lambda c: c["attacks"]["pgd"].update(steps=4),
+    "geometry": lambda c: c["geometry"].update(neighbours=10),
+    "stability": lambda c: c["stability"].update(points=5),
+    "faithfulness": lambda c: c["faithfulness"].update(points=5),
+    "explainers": lambda c: c["explainers"].setdefault("lrp", {}).update(epsilon=0.05),
+    "metrics": lambda c: c["metrics"].setdefault("topk_overlap", {}).update(mode="split"),
+    "claims": lambda c: c["claims"].update(k_correlation=10),
+    "sensitivity": lambda c: c["sensitivity"].update(catalogue={"unused": {}}),
+}
+
+
+def test_analysis_settings_retrain_nothing(smoke_run, tmp_path):
+    """What lets a sensitivity variant of these sections reuse the main run's nets
+    (names.ANALYSIS_SECTIONS); datasets, models and seeds only choose which nets exist."""
+    assert set(ANALYSIS_EDITS) | {"datasets", "models", "seeds"} == set(ANALYSIS_SECTIONS)
+
+    def edit(config):
+        for change in ANALYSIS_EDITS.values():
+            change(config)
+
+    rules = {rule for rule, _ in planned(smoke_run, changed_config(tmp_path, edit))}
+    assert "generate_attack" in rules  # the edits took
+    trains = {"fit_posterior", "fit_vi", "sample_vi_posterior", "run_hmc_chain",
+              "merge_hmc_chains", "judge_hmc_convergence", "judge_sgmcmc_convergence",
+              "download_dataset"}  # fmt: skip
+    assert not rules & trains, rules & trains

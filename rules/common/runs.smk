@@ -289,13 +289,6 @@ def variant_settings(name):
     return canonical(merged(merged(base, study["scale"]), study["catalogue"][name]))
 
 
-# Config sections no trained net reads (tests/test_reruns.py changes each and sees no fit
-# rerun): a variant that differs from this run only in these reuses this run's nets.
-ANALYSIS_SECTIONS = ("datasets", "models", "seeds", "data", "attacks", "geometry",
-                     "stability", "faithfulness", "explainers", "metrics", "claims",
-                     "sensitivity")  # fmt: skip
-
-
 def trains_like_this_run(name):
     """Whether variant `name` trains every net as this run does (same sections but the
     analysis ones)."""

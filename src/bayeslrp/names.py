@@ -57,6 +57,12 @@ FITTED = {
     "adv": Family("adversarial_training", ("det", "adv")),
     "twin": Family("matched_twin", ("det", "hmc.train_size")),
 }
+# Config sections no trained net reads (tests/test_reruns.py changes each and sees no fit
+# rerun): a sensitivity variant that differs from the main run only in these (and in which
+# datasets, models and seeds it runs) reuses the main run's nets.
+ANALYSIS_SECTIONS = ("datasets", "models", "seeds", "data", "attacks", "geometry",
+                     "stability", "faithfulness", "explainers", "metrics", "claims",
+                     "sensitivity")  # fmt: skip
 # Adversarial attacks, and controls: perturbations that do not attack (a reference point
 # for the masking checks, left out of the study's claims).
 ATTACKS = ("fgsm", "pgd", "apgd_ce", "apgd_dlr", "square", "transfer", "noise", "topk",
