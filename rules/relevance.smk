@@ -25,19 +25,24 @@ rule explain_clean:
         "../workflow_scripts/explain_clean.py"
 
 
+# One job per model for every attack (a file per attack): a job's start-up (~2.5 s, most of
+# it `import torch`) costs more than most models' heatmaps of one attack. A change to one
+# attack re-explains the model's other attacks too (seconds for most models).
 rule compute_relevance:
     input:
         points=rules.select_test_points.output.points,
         weights=PATHS["posterior"],
-        adversarial=rules.generate_attack.output.adversarial,
+        adversarial=evaluation_inputs("attacks"),
         clean=rules.explain_clean.output.relevance,
         code=package_modules("explainers", "io", *sample_metric_modules()),
     output:
-        relevance=PATHS["relevance"],
+        relevance=expand(
+            PATHS["relevance"], attack=config["attacks"]["names"], allow_missing=True
+        ),
     log:
-        "logs/compute_relevance/{dataset}/{model}/seed{seed}/{attack}.log",
+        "logs/compute_relevance/{dataset}/{model}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/compute_relevance/{dataset}/{model}/seed{seed}/{attack}.tsv"
+        "results/benchmarks/compute_relevance/{dataset}/{model}/seed{seed}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: 1
@@ -45,9 +50,12 @@ rule compute_relevance:
         mem_mb=4000,
         runtime=60,
     params:
+        attacks=config["attacks"]["names"],
         hidden=hidden,
         n_samples=lambda w: n_samples(w.model),
-        layers=lambda w: explained_layers(w.model, w.attack),
+        layers=lambda w: {
+            a: explained_layers(w.model, a) for a in config["attacks"]["names"]
+        },
         explainers=model_explainer_settings,
         sample_metrics=sample_metric_settings,
         device=config["device"],

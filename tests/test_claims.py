@@ -572,3 +572,17 @@ def test_claims_by_explainer_recompute_every_claim_with_each_explainers_heatmaps
     parallel = claims_by_explainer(pd.concat([worse, same, rival, lrp, aimed]), SETTINGS,
                                    workers=2)  # fmt: skip
     pd.testing.assert_frame_equal(parallel, table)
+
+
+def test_the_fast_pearson_and_quantiles_are_numpys():
+    from bayeslrp.claims import _pearson, _quantiles
+
+    rng = np.random.default_rng(0)
+    q = np.linspace(0, 1, 6)
+    for size in (2, 3, 7, 50, 101):
+        a, b = rng.normal(size=size), rng.normal(size=size)
+        ties = np.round(rng.uniform(size=size), 1)  # many ties, as robustness scores have
+        for values in (a, ties):
+            np.testing.assert_array_equal(_quantiles(values, q), np.quantile(values, q))
+        assert _pearson(a, b) == pytest.approx(np.corrcoef(a, b)[0, 1], abs=1e-12)
+        assert _pearson(a, a) == pytest.approx(1.0) and _pearson(a, -a) == pytest.approx(-1.0)

@@ -106,3 +106,15 @@ def test_spread_order_prefixes_cover_every_chain_and_each_chains_length():
             kept = position[chain == c].sort().values
             gaps = torch.diff(torch.cat([kept, kept[:1] + 100]))
             assert gaps.max() <= 2 * 100 / len(kept), (n, c, kept)
+
+
+def test_chunk_auto_loops_conv_nets_on_a_cpu_and_batches_otherwise():
+    from bayeslrp.runtime import CPU_CONV_CHUNK, VECTORISED_CHUNK, chunk_size
+
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")
+    for section in ("attacks", "explainers"):
+        assert chunk_size("auto", section, "conv", cpu) == CPU_CONV_CHUNK[section]
+        assert chunk_size("auto", section, "conv", gpu) == VECTORISED_CHUNK[section]
+        assert chunk_size("auto", section, "fc", cpu) == VECTORISED_CHUNK[section]
+        assert chunk_size(3, section, "conv", cpu) == 3  # a number is taken as given
+    assert CPU_CONV_CHUNK["attacks"] < VECTORISED_CHUNK["attacks"]

@@ -44,8 +44,13 @@ def test_pgd_steps_rerun_only_pgd_and_what_follows(smoke_run, tmp_path):
     assert rules - AGGREGATES == {"generate_attack", "compute_relevance",
                                   "compute_robustness"}  # fmt: skip
     for rule, outputs in jobs:
-        if rule in ("generate_attack", "compute_relevance"):
+        if rule == "generate_attack":
             assert "/pgd" in outputs and "fgsm" not in outputs, outputs
+    # one relevance job per model explains every attack (a file each): its start-up costs
+    # more than most models' heatmaps of one attack
+    relevance = [outputs for rule, outputs in jobs if rule == "compute_relevance"]
+    assert len(relevance) == len({o.split("/seed")[0] for o in relevance})
+    assert all("/pgd" in o and "/fgsm" in o for o in relevance)
 
 
 def test_lrp_epsilon_reruns_only_relevance_and_what_follows(smoke_run, tmp_path):

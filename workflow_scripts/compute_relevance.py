@@ -1,6 +1,6 @@
-"""Heatmaps of one attack's adversarial test points by every explainer of one model, at
-every explained layer and number of samples, beside the clean ones (one job per model and
-attack: the start-up of a job costs more than most of its heatmaps)."""
+"""Heatmaps of every attack's adversarial test points by every explainer of one model, at
+every explained layer and number of samples, beside the clean ones: a file per attack (one
+job per model: the start-up of a job costs more than most of its heatmaps)."""
 
 import time
 
@@ -11,7 +11,7 @@ from bayeslrp.explainers import bayesian_heatmaps, settings_for
 from bayeslrp.models import output_layer, split_model_name
 from bayeslrp.paired_heatmaps import mean_and_sample_scores
 from bayeslrp.posterior import Posterior
-from bayeslrp.runtime import configure_logging, job, resolve_device, set_threads
+from bayeslrp.runtime import chunk_size, configure_logging, job, resolve_device, set_threads
 
 snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
@@ -19,6 +19,7 @@ set_threads(snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params
 device = resolve_device(p.device)
 arch, _ = split_model_name(w.model)
+chunk = chunk_size(snakemake.config["explainers"]["chunk"], "explainers", arch, device)
 
 full = Posterior.load(snakemake.input.weights, arch, p.hidden, device)
 x = io.load_tensors(snakemake.input.points)["images"].to(device)
@@ -40,37 +41,46 @@ def adversarial_heatmaps(name, settings, posterior, n, layer, x_adv, targets, cl
     return mean.cpu(), scores
 
 
-attacks = io.load_tensors(snakemake.input.adversarial)
-result = {}
-for n in p.n_samples:
-    posterior = full.take(n)
-    x_adv = io.section(attacks, io.samples_key(n))["adversarial"].to(device)
-    # The class the posterior predicts for the adversarial (explainers.target: ensemble,
-    # shared by every explainer); None = each sample's own class (per_sample).
-    ensemble_target = posterior.predict_proba(x_adv).argmax(1)
-    # and at the clean points, for the per-sample scores (computed once per n, not per
-    # explainer and layer)
-    clean_target = posterior.predict_proba(x).argmax(1) if p.sample_metrics and n > 1 else None
-    for name, given in p.explainers.items():
-        settings = settings_for(name, given, snakemake.config["explainers"])
-        for layer in p.layers:
-            start = time.perf_counter()
-            key = io.relevance_key(name, layer, n)
-            targets = None
-            if layer == output_layer(arch) and given["target"] == "ensemble":
-                targets = ensemble_target
-            adversarial, scores = adversarial_heatmaps(name, settings, posterior, n, layer,
-                                                       x_adv, targets, clean_target)  # fmt: skip
-            clean = clean_heatmaps[key]
-            for kind, heat in (("clean", clean), ("adversarial", adversarial)):
-                if not torch.isfinite(heat).all():
-                    raise FloatingPointError(f"{kind} {name} heatmaps of {w.model} n={n} "
-                                             f"layer {layer} hold NaN/inf")  # fmt: skip
-            result[f"{key}/clean"], result[f"{key}/adversarial"] = clean, adversarial
-            for label, values in scores.items():
-                result[f"{key}/{label}"] = values
-            seconds = time.perf_counter() - start
-            log.info("%s %s heatmaps at layer %d over %d samples, %d points: %.1f s "
-                     "(%.0f heatmaps/s)", name, w.attack, layer, n, len(x_adv), seconds,
-                     n * len(x_adv) / seconds)  # fmt: skip
-io.save_tensors(result, snakemake.output.relevance)
+def explain(attack, attacks, layers):
+    """Every explainer's heatmaps of one attack's adversarials: {key/kind: tensor}."""
+    result = {}
+    for n in p.n_samples:
+        posterior = full.take(n)
+        x_adv = io.section(attacks, io.samples_key(n))["adversarial"].to(device)
+        # The class the posterior predicts for the adversarial (explainers.target: ensemble,
+        # shared by every explainer); None = each sample's own class (per_sample).
+        ensemble_target = posterior.predict_proba(x_adv).argmax(1)
+        # and at the clean points, for the per-sample scores (computed once per n, not per
+        # explainer and layer)
+        clean_target = (posterior.predict_proba(x).argmax(1)
+                        if p.sample_metrics and n > 1 else None)  # fmt: skip
+        for name, given in p.explainers.items():
+            settings = settings_for(name, given, snakemake.config["explainers"], chunk)
+            for layer in layers:
+                start = time.perf_counter()
+                key = io.relevance_key(name, layer, n)
+                targets = None
+                if layer == output_layer(arch) and given["target"] == "ensemble":
+                    targets = ensemble_target
+                adversarial, scores = adversarial_heatmaps(
+                    name, settings, posterior, n, layer, x_adv, targets, clean_target
+                )
+                clean = clean_heatmaps[key]
+                for kind, heat in (("clean", clean), ("adversarial", adversarial)):
+                    if not torch.isfinite(heat).all():
+                        raise FloatingPointError(f"{kind} {name} heatmaps of {w.model} "
+                                                 f"{attack} n={n} layer {layer} hold "
+                                                 "NaN/inf")  # fmt: skip
+                result[f"{key}/clean"], result[f"{key}/adversarial"] = clean, adversarial
+                for label, values in scores.items():
+                    result[f"{key}/{label}"] = values
+                seconds = time.perf_counter() - start
+                log.info("%s %s heatmaps at layer %d over %d samples, %d points: %.1f s "
+                         "(%.0f heatmaps/s)", name, attack, layer, n, len(x_adv), seconds,
+                         n * len(x_adv) / seconds)  # fmt: skip
+    return result
+
+
+for attack, adversarial, output in zip(p.attacks, snakemake.input.adversarial,
+                                       snakemake.output.relevance, strict=True):  # fmt: skip
+    io.save_tensors(explain(attack, io.load_tensors(adversarial), p.layers[attack]), output)

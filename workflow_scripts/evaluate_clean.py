@@ -10,7 +10,7 @@ from bayeslrp.baselines import gradient_x_input
 from bayeslrp.diagnostics import gradient_masking
 from bayeslrp.models import split_model_name
 from bayeslrp.posterior import Posterior
-from bayeslrp.runtime import configure_logging, execution_setting, job, set_threads
+from bayeslrp.runtime import chunk_size, configure_logging, execution_setting, job, set_threads
 
 snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
@@ -21,7 +21,8 @@ arch, _ = split_model_name(w.model)
 full = Posterior.load(snakemake.input.weights, arch, p.hidden)
 points = io.load_tensors(snakemake.input.points)
 x, labels = points["images"], points["labels"]
-chunk = execution_setting(snakemake, "attacks", "chunk")
+# this job runs on the CPU
+chunk = chunk_size(execution_setting(snakemake, "attacks", "chunk"), "attacks", arch, "cpu")
 tensors = {}
 for n in p.n_samples:
     posterior = full.take(n)

@@ -8,7 +8,7 @@ from bayeslrp import io
 from bayeslrp.explainers import bayesian_heatmap_moments, settings_for
 from bayeslrp.models import output_layer, split_model_name
 from bayeslrp.posterior import Posterior
-from bayeslrp.runtime import configure_logging, job, resolve_device, set_threads
+from bayeslrp.runtime import chunk_size, configure_logging, job, resolve_device, set_threads
 
 snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
@@ -16,6 +16,7 @@ set_threads(snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params
 device = resolve_device(p.device)
 arch, _ = split_model_name(w.model)
+chunk = chunk_size(snakemake.config["explainers"]["chunk"], "explainers", arch, device)
 ns = p.n_samples
 
 posterior = Posterior.load(snakemake.input.weights, arch, p.hidden, device).take(max(ns))
@@ -28,7 +29,7 @@ ensemble_targets = {n: proba.argmax(1)
 
 tensors = {}
 for name, given in p.explainers.items():
-    settings = settings_for(name, given, snakemake.config["explainers"])
+    settings = settings_for(name, given, snakemake.config["explainers"], chunk)
     for layer in p.layers:
         start = time.perf_counter()
         targets = None

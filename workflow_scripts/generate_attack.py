@@ -11,6 +11,7 @@ from bayeslrp.attacks import run_attack
 from bayeslrp.models import split_model_name
 from bayeslrp.posterior import Posterior
 from bayeslrp.runtime import (
+    chunk_size,
     configure_logging,
     execution_setting,
     job,
@@ -26,6 +27,7 @@ w, p = snakemake.wildcards, snakemake.params
 seed_everything(int(w.seed))
 device = resolve_device(p.device)
 arch, inference = split_model_name(w.model)
+chunk = chunk_size(execution_setting(snakemake, "attacks", "chunk"), "attacks", arch, device)
 
 full = Posterior.load(snakemake.input.weights, arch, p.hidden, device)
 points = io.load_tensors(snakemake.input.points)
@@ -45,7 +47,7 @@ for n in p.n_samples:
     generator = torch.Generator().manual_seed(int(w.seed))
     result = run_attack(
         full.take(n), x, y, attack=w.attack, bayes=p.bayes, loss=p.loss, generator=generator,
-        log=log, chunk=execution_setting(snakemake, "attacks", "chunk"), **settings,
+        log=log, chunk=chunk, **settings,
     )  # fmt: skip
     result = {key: value.cpu() for key, value in result.items()}
     if not torch.isfinite(result["adversarial"]).all():

@@ -13,7 +13,14 @@ from bayeslrp.models import output_layer, split_model_name
 from bayeslrp.paired_claims import long_table
 from bayeslrp.posterior import Posterior
 from bayeslrp.randomisation import cascade
-from bayeslrp.runtime import configure_logging, job, resolve_device, seed_everything, set_threads
+from bayeslrp.runtime import (
+    chunk_size,
+    configure_logging,
+    job,
+    resolve_device,
+    seed_everything,
+    set_threads,
+)
 
 snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
@@ -21,6 +28,7 @@ set_threads(snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params
 device = resolve_device(p.device)
 arch, inference = split_model_name(w.model)
+chunk = chunk_size(snakemake.config["explainers"]["chunk"], "explainers", arch, device)
 generator = seed_everything(int(w.seed))
 settings, ns, layer = p.faithfulness, p.n_samples, output_layer(arch)
 
@@ -38,7 +46,7 @@ for name, given in p.explainers.items():
     heatmaps = {n: stored[io.relevance_key(name, layer, n)][: len(x)].to(device) for n in ns}
     scores[name] = probe(posterior, x, heatmaps, pixels=settings["pixels"],
                          steps=settings["steps"], random_order=chance, targets=classes)  # fmt: skip
-    own = settings_for(name, given, snakemake.config["explainers"])
+    own = settings_for(name, given, snakemake.config["explainers"], chunk)
     targets = classes if given["target"] == "ensemble" else None
     randomised = cascade(name, posterior, x, arch, p.hidden, heatmaps, targets, seed=stream,
                          settings=own)  # fmt: skip

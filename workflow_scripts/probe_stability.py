@@ -12,7 +12,14 @@ from bayeslrp.explainers import settings_for
 from bayeslrp.models import output_layer, split_model_name
 from bayeslrp.paired_claims import long_table
 from bayeslrp.posterior import Posterior
-from bayeslrp.runtime import configure_logging, job, resolve_device, seed_everything, set_threads
+from bayeslrp.runtime import (
+    chunk_size,
+    configure_logging,
+    job,
+    resolve_device,
+    seed_everything,
+    set_threads,
+)
 from bayeslrp.stability import probe
 
 snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
@@ -21,6 +28,7 @@ set_threads(snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params
 device = resolve_device(p.device)
 arch, inference = split_model_name(w.model)
+chunk = chunk_size(snakemake.config["explainers"]["chunk"], "explainers", arch, device)
 seed_everything(int(w.seed))
 counts = sorted({1, *p.n_samples})
 settings = p.stability
@@ -35,7 +43,7 @@ for name, given in p.explainers.items():
     scores[name] = probe(name, posterior, x, output_layer(arch), counts,
                          radius=settings["radius"], samples=settings["samples"],
                          generator=torch.Generator().manual_seed(stream),
-                         settings=settings_for(name, given, snakemake.config["explainers"]),
+                         settings=settings_for(name, given, snakemake.config["explainers"], chunk),
                          target=given["target"])  # fmt: skip
     seconds = time.perf_counter() - start
     log.info("%s: %d points x %d perturbations x n up to %d in %.1f s (%.0f heatmaps/s)",

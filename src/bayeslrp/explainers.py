@@ -62,10 +62,10 @@ def bayesian_heatmap_moments(
     return heatmap_moments(get(name), posterior, x, layer, ns, targets, **settings)
 
 
-def settings_for(name: str, given: dict, config: dict) -> dict:
+def settings_for(name: str, given: dict, config: dict, chunk: int) -> dict:
     """Keyword settings of the explainer `name` from `given` (a rule's params for it, see
-    rules/common/settings.smk: shared target and inner start, its own block) and the speed
-    settings of `config` (the explainers block: chunk, the LRP backend)."""
+    rules/common/settings.smk: shared target and inner start, its own block), the speed
+    settings of `config` (the explainers block: the LRP backend) and `chunk` (the
+    explainers' chunk resolved for the net, runtime.chunk_size)."""
     speed = {key: config[name][key] for key in EXPLAINER_SPEED_SETTINGS.get(name, ())}
-    return {"inner_start": given["inner_start"], "chunk": config["chunk"], **given[name],
-            **speed}  # fmt: skip
+    return {"inner_start": given["inner_start"], "chunk": chunk, **given[name], **speed}
