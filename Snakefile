@@ -17,34 +17,6 @@ report: str(SUMMARY) if SUMMARY.exists() else "report/workflow.rst"
 
 
 include: "rules/common.smk"
-
-
-# Seconds of work each: on a cluster they run on the submitting node, not as jobs.
-localrules:
-    all,
-    tables,
-    figures,
-    select_test_points,
-    sample_vi_posterior,
-    build_tables,
-    flag_masking,
-    describe_settings,
-    summarise_robustness,
-    evaluate_claims,
-    plot_heatmaps,
-    plot_model_robustness,
-    plot_diagnostics,
-    plot_convergence,
-    plot_heatmap_uncertainty,
-    plot_epsilon_sweep,
-    plot_claims,
-    summarise_geometry,
-    summarise_stability,
-    summarise_faithfulness,
-    write_summary,
-    build_sensitivity,
-
-
 include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/attacks.smk"

@@ -36,6 +36,8 @@ rule select_test_points:
         "logs/select_test_points/{dataset}.log",
     benchmark:
         "results/benchmarks/select_test_points/{dataset}.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/data.yaml"
     threads: 1

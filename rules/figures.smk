@@ -31,6 +31,8 @@ rule plot_heatmaps:
         "logs/plot_heatmaps/plot_heatmaps.log",
     benchmark:
         "results/benchmarks/plot_heatmaps/plot_heatmaps.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -104,6 +106,8 @@ rule plot_model_robustness:
         "logs/plot_model_robustness/{dataset}_{model}.log",
     benchmark:
         "results/benchmarks/plot_model_robustness/{dataset}_{model}.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -143,6 +147,8 @@ rule plot_diagnostics:
         "logs/plot_diagnostics/plot_diagnostics.log",
     benchmark:
         "results/benchmarks/plot_diagnostics/plot_diagnostics.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -174,6 +180,8 @@ rule plot_convergence:
         "logs/plot_convergence/plot_convergence.log",
     benchmark:
         "results/benchmarks/plot_convergence/plot_convergence.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -207,6 +215,8 @@ rule plot_heatmap_uncertainty:
         "logs/plot_heatmap_uncertainty/plot_heatmap_uncertainty.log",
     benchmark:
         "results/benchmarks/plot_heatmap_uncertainty/plot_heatmap_uncertainty.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -242,6 +252,8 @@ rule plot_epsilon_sweep:
         "logs/plot_epsilon_sweep/plot_epsilon_sweep.log",
     benchmark:
         "results/benchmarks/plot_epsilon_sweep/plot_epsilon_sweep.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -269,6 +281,8 @@ rule plot_claims:
         "logs/plot_claims/plot_claims.log",
     benchmark:
         "results/benchmarks/plot_claims/plot_claims.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1

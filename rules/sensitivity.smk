@@ -47,6 +47,8 @@ rule build_sensitivity:
         "logs/build_sensitivity/build_sensitivity.log",
     benchmark:
         "results/benchmarks/build_sensitivity/build_sensitivity.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1

@@ -49,7 +49,9 @@ rule build_tables:
         baselines=run_outputs(
             "results/robustness/{dataset}/{model}/seed{seed}_baselines.csv"
         ),
-        sources=expand("results/datasets/{dataset}/source.json", dataset=config["datasets"]),
+        sources=expand(
+            "results/datasets/{dataset}/source.json", dataset=config["datasets"]
+        ),
         code=package_modules("tables", "models", "io"),
     output:
         # per point and layer (tens of MB): on disk, not embedded in the report, which
@@ -80,6 +82,8 @@ rule build_tables:
         "logs/build_tables/build_tables.log",
     benchmark:
         "results/benchmarks/build_tables/build_tables.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -108,6 +112,8 @@ rule describe_settings:
         "logs/describe_settings/describe_settings.log",
     benchmark:
         "results/benchmarks/describe_settings/describe_settings.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -134,6 +140,8 @@ rule summarise_robustness:
         "logs/summarise_robustness/summarise_robustness.log",
     benchmark:
         "results/benchmarks/summarise_robustness/summarise_robustness.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -185,6 +193,8 @@ rule evaluate_claims:
         "logs/evaluate_claims/evaluate_claims.log",
     benchmark:
         "results/benchmarks/evaluate_claims/evaluate_claims.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 4  # the breakdown's slices bootstrap in parallel (fewer where fewer cores)
@@ -213,6 +223,8 @@ rule flag_masking:
         "logs/flag_masking/flag_masking.log",
     benchmark:
         "results/benchmarks/flag_masking/flag_masking.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -253,6 +265,8 @@ rule summarise_geometry:
         "logs/summarise_geometry/summarise_geometry.log",
     benchmark:
         "results/benchmarks/summarise_geometry/summarise_geometry.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -291,6 +305,8 @@ rule summarise_stability:
         "logs/summarise_stability/summarise_stability.log",
     benchmark:
         "results/benchmarks/summarise_stability/summarise_stability.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -332,6 +348,8 @@ rule summarise_faithfulness:
         "logs/summarise_faithfulness/summarise_faithfulness.log",
     benchmark:
         "results/benchmarks/summarise_faithfulness/summarise_faithfulness.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1
@@ -368,6 +386,8 @@ rule write_summary:
         "logs/write_summary/write_summary.log",
     benchmark:
         "results/benchmarks/write_summary/write_summary.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/results.yaml"
     threads: 1

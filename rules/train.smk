@@ -73,6 +73,8 @@ rule sample_vi_posterior:
         "logs/sample_vi_posterior/{dataset}/{arch}_vi/seed{seed}.log",
     benchmark:
         "results/benchmarks/sample_vi_posterior/{dataset}/{arch}_vi/seed{seed}.tsv"
+    # seconds of work: on a cluster it runs on the submitting node, not as a job
+    localrule: True
     conda:
         "../envs/train.yaml"
     threads: 1
