@@ -21,6 +21,15 @@ if {"topk", "topk_mode"} & set(config.get("metrics", {})):
         "metrics.topk and metrics.topk_mode moved into the top-k metric's block: "
         "metrics.topk_overlap.k and metrics.topk_overlap.mode"
     )
+# A sensitivity variant is this workflow loaded again as a module named variant_<name>
+# (rules/sensitivity.smk): its tables stay out of the report, whose view of the variants is
+# the sensitivity table (theirs are on disk under results/sensitivity/<name>/).
+if str(__name__).startswith("variant_"):
+
+    def report(path, *args, **kwargs):
+        return path
+
+
 # Validate first: a bad config stops here with the schema's message, before any job runs.
 validate(config, "../schemas/config.schema.yaml")
 
