@@ -11,7 +11,7 @@ from bayeslrp.explainers import bayesian_heatmaps, settings_for
 from bayeslrp.models import output_layer, split_model_name
 from bayeslrp.paired_heatmaps import mean_and_sample_scores
 from bayeslrp.posterior import Posterior
-from bayeslrp.runtime import chunk_size, configure_logging, job, resolve_device, set_threads
+from bayeslrp.runtime import chunk_setting, configure_logging, job, resolve_device, set_threads
 
 snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
@@ -19,11 +19,15 @@ set_threads(snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params
 device = resolve_device(p.device)
 arch, _ = split_model_name(w.model)
-chunk = chunk_size(snakemake.config["explainers"]["chunk"], "explainers", arch, device)
+chunk = chunk_setting(snakemake, "explainers", arch, device)
 
 full = Posterior.load(snakemake.input.weights, arch, p.hidden, device)
 x = io.load_tensors(snakemake.input.points)["images"].to(device)
 clean_heatmaps = io.load_tensors(snakemake.input.clean)
+# The class at the clean points, for the per-sample scores: once per n, for every attack,
+# explainer and layer (only where samples are scored one by one).
+clean_targets = {n: full.take(n).predict_proba(x).argmax(1)
+                 for n in p.n_samples if p.sample_metrics and n > 1}  # fmt: skip
 
 
 def adversarial_heatmaps(name, settings, posterior, n, layer, x_adv, targets, clean_target):
@@ -50,10 +54,7 @@ def explain(attack, attacks, layers):
         # The class the posterior predicts for the adversarial (explainers.target: ensemble,
         # shared by every explainer); None = each sample's own class (per_sample).
         ensemble_target = posterior.predict_proba(x_adv).argmax(1)
-        # and at the clean points, for the per-sample scores (computed once per n, not per
-        # explainer and layer)
-        clean_target = (posterior.predict_proba(x).argmax(1)
-                        if p.sample_metrics and n > 1 else None)  # fmt: skip
+        clean_target = clean_targets.get(n)
         for name, given in p.explainers.items():
             settings = settings_for(name, given, snakemake.config["explainers"], chunk)
             for layer in layers:

@@ -10,7 +10,7 @@ from bayeslrp.baselines import gradient_x_input
 from bayeslrp.diagnostics import gradient_masking
 from bayeslrp.models import split_model_name
 from bayeslrp.posterior import Posterior
-from bayeslrp.runtime import chunk_size, configure_logging, execution_setting, job, set_threads
+from bayeslrp.runtime import chunk_setting, configure_logging, job, set_threads
 
 snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
@@ -22,7 +22,7 @@ full = Posterior.load(snakemake.input.weights, arch, p.hidden)
 points = io.load_tensors(snakemake.input.points)
 x, labels = points["images"], points["labels"]
 # this job runs on the CPU
-chunk = chunk_size(execution_setting(snakemake, "attacks", "chunk"), "attacks", arch, "cpu")
+chunk = chunk_setting(snakemake, "attacks", arch, "cpu")
 tensors = {}
 for n in p.n_samples:
     posterior = full.take(n)

@@ -8,7 +8,7 @@ from bayeslrp import io
 from bayeslrp.explainers import bayesian_heatmap_moments, settings_for
 from bayeslrp.models import output_layer, split_model_name
 from bayeslrp.posterior import Posterior
-from bayeslrp.runtime import chunk_size, configure_logging, job, resolve_device, set_threads
+from bayeslrp.runtime import chunk_setting, configure_logging, job, resolve_device, set_threads
 
 snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
 log = configure_logging(snakemake)
@@ -16,7 +16,7 @@ set_threads(snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params
 device = resolve_device(p.device)
 arch, _ = split_model_name(w.model)
-chunk = chunk_size(snakemake.config["explainers"]["chunk"], "explainers", arch, device)
+chunk = chunk_setting(snakemake, "explainers", arch, device)
 ns = p.n_samples
 
 posterior = Posterior.load(snakemake.input.weights, arch, p.hidden, device).take(max(ns))

@@ -11,9 +11,8 @@ from bayeslrp.attacks import run_attack
 from bayeslrp.models import split_model_name
 from bayeslrp.posterior import Posterior
 from bayeslrp.runtime import (
-    chunk_size,
+    chunk_setting,
     configure_logging,
-    execution_setting,
     job,
     resolve_device,
     seed_everything,
@@ -27,7 +26,7 @@ w, p = snakemake.wildcards, snakemake.params
 seed_everything(int(w.seed))
 device = resolve_device(p.device)
 arch, inference = split_model_name(w.model)
-chunk = chunk_size(execution_setting(snakemake, "attacks", "chunk"), "attacks", arch, device)
+chunk = chunk_setting(snakemake, "attacks", arch, device)
 
 full = Posterior.load(snakemake.input.weights, arch, p.hidden, device)
 points = io.load_tensors(snakemake.input.points)

@@ -14,7 +14,7 @@ from bayeslrp.paired_claims import long_table
 from bayeslrp.posterior import Posterior
 from bayeslrp.randomisation import cascade
 from bayeslrp.runtime import (
-    chunk_size,
+    chunk_setting,
     configure_logging,
     job,
     resolve_device,
@@ -28,7 +28,7 @@ set_threads(snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params
 device = resolve_device(p.device)
 arch, inference = split_model_name(w.model)
-chunk = chunk_size(snakemake.config["explainers"]["chunk"], "explainers", arch, device)
+chunk = chunk_setting(snakemake, "explainers", arch, device)
 generator = seed_everything(int(w.seed))
 settings, ns, layer = p.faithfulness, p.n_samples, output_layer(arch)
 

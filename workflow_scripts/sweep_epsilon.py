@@ -6,9 +6,8 @@ from bayeslrp.io import atomic_path
 from bayeslrp.models import split_model_name
 from bayeslrp.posterior import Posterior
 from bayeslrp.runtime import (
-    chunk_size,
+    chunk_setting,
     configure_logging,
-    execution_setting,
     job,
     resolve_device,
     seed_everything,
@@ -32,7 +31,7 @@ log.info("%s against %s n=%d on %d points at epsilon %s", p.sweep["attack"], w.m
 table = sweep(
     posterior, x, y, attack=p.sweep["attack"], epsilons=p.sweep["epsilons"],
     settings=p.settings, generator_seed=int(w.seed), log=log, bayes=p.bayes, loss=p.loss,
-    chunk=chunk_size(execution_setting(snakemake, "attacks", "chunk"), "attacks", arch, device),
+    chunk=chunk_setting(snakemake, "attacks", arch, device),
 )  # fmt: skip
 keys = {"dataset": w.dataset, "arch": arch, "inference": inference, "seed": int(w.seed),
         "attack": p.sweep["attack"], "n_samples": p.n}  # fmt: skip

@@ -93,6 +93,11 @@ def chunk_size(value: int | str, section: str, arch: str, device: torch.device) 
     return VECTORISED_CHUNK[section]
 
 
+def chunk_setting(snakemake, section: str, arch: str, device: torch.device) -> int:
+    """The job's `<section>.chunk` (an execution setting) resolved by chunk_size."""
+    return chunk_size(execution_setting(snakemake, section, "chunk"), section, arch, device)
+
+
 def resolve_device(name: str) -> torch.device:
     """Map the config's `device` (auto | cpu | cuda) to a torch device."""
     if name == "auto":
