@@ -586,3 +586,48 @@ def test_the_fast_pearson_and_quantiles_are_numpys():
             np.testing.assert_array_equal(_quantiles(values, q), np.quantile(values, q))
         assert _pearson(a, b) == pytest.approx(np.corrcoef(a, b)[0, 1], abs=1e-12)
         assert _pearson(a, a) == pytest.approx(1.0) and _pearson(a, -a) == pytest.approx(-1.0)
+
+
+def test_grouped_spearman_is_the_mean_of_per_group_spearman():
+    # The one-pass form (claims' correlations) against the definition: scipy's Spearman
+    # inside each group, NaN rows dropped, groups with < 3 rows or a constant column left
+    # out of the mean. Ties, NaNs, tiny and constant groups on purpose.
+    from scipy.stats import spearmanr
+
+    from bayeslrp.claims import _grouped_spearman
+
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        n = int(rng.integers(1, 60))
+        group = rng.integers(0, int(rng.integers(1, 8)), n)
+        a = rng.integers(0, 4, n).astype(float)  # heavy ties
+        b = rng.normal(size=n).round(int(rng.integers(0, 3)))
+        a[rng.random(n) < 0.1] = np.nan
+        b[rng.random(n) < 0.1] = np.nan
+        if trial % 7 == 0:
+            b[group == group[0]] = 1.0  # one constant group
+        expected = []
+        for g in np.unique(group):
+            x, y = a[group == g], b[group == g]
+            keep = ~(np.isnan(x) | np.isnan(y))
+            x, y = x[keep], y[keep]
+            if len(x) >= 3 and np.ptp(x) > 0 and np.ptp(y) > 0:
+                expected.append(spearmanr(x, y).statistic)
+        got = _grouped_spearman({"a": a, "b": b, "group": group}, "a", "b")
+        if expected:
+            assert got == pytest.approx(np.mean(expected), abs=1e-12), trial
+        else:
+            assert np.isnan(got), trial
+
+
+def test_mean_paired_difference_is_the_mean_of_group_means():
+    from bayeslrp.claims import _mean_paired_difference, _nanmean, _per_group
+
+    rng = np.random.default_rng(3)
+    for trial in range(100):
+        n = int(rng.integers(1, 40))
+        rows = {"group": rng.integers(0, 6, n), "explanation_robustness": rng.normal(size=n)}
+        rows["explanation_robustness"][rng.random(n) < 0.3] = np.nan
+        expected = _per_group(rows, lambda g: _nanmean(g["explanation_robustness"]))
+        got = _mean_paired_difference(rows)
+        assert got == pytest.approx(expected, abs=1e-12, nan_ok=True), trial
