@@ -525,17 +525,6 @@ def test_the_family_table_takes_each_family_at_its_largest_n_with_its_cost():
     assert "fc hmc n=100" in text and "fc det\n" in text and "n=10\n" in text
 
 
-def test_average_ranks_are_scipys_rankdata_with_ties():
-    from scipy.stats import rankdata
-
-    from bayeslrp.claims import average_ranks
-
-    rng = np.random.default_rng(0)
-    for size in (1, 2, 7, 100):
-        for values in (rng.normal(size=size), rng.integers(0, 4, size=size).astype(float)):
-            np.testing.assert_array_equal(average_ranks(values), rankdata(values))
-
-
 def test_the_breakdown_does_not_depend_on_its_worker_count():
     table = synthetic_table(seeds=(0,), points=30)
     table = pd.concat([table, table.assign(attack="pgd")], ignore_index=True)
@@ -572,20 +561,6 @@ def test_claims_by_explainer_recompute_every_claim_with_each_explainers_heatmaps
     parallel = claims_by_explainer(pd.concat([worse, same, rival, lrp, aimed]), SETTINGS,
                                    workers=2)  # fmt: skip
     pd.testing.assert_frame_equal(parallel, table)
-
-
-def test_the_fast_pearson_and_quantiles_are_numpys():
-    from bayeslrp.claims import _pearson, _quantiles
-
-    rng = np.random.default_rng(0)
-    q = np.linspace(0, 1, 6)
-    for size in (2, 3, 7, 50, 101):
-        a, b = rng.normal(size=size), rng.normal(size=size)
-        ties = np.round(rng.uniform(size=size), 1)  # many ties, as robustness scores have
-        for values in (a, ties):
-            np.testing.assert_array_equal(_quantiles(values, q), np.quantile(values, q))
-        assert _pearson(a, b) == pytest.approx(np.corrcoef(a, b)[0, 1], abs=1e-12)
-        assert _pearson(a, a) == pytest.approx(1.0) and _pearson(a, -a) == pytest.approx(-1.0)
 
 
 def test_grouped_spearman_is_the_mean_of_per_group_spearman():
@@ -631,3 +606,55 @@ def test_mean_paired_difference_is_the_mean_of_group_means():
         expected = _per_group(rows, lambda g: _nanmean(g["explanation_robustness"]))
         got = _mean_paired_difference(rows)
         assert got == pytest.approx(expected, abs=1e-12, nan_ok=True), trial
+
+
+def _matched_reference(group: dict) -> tuple[float, float]:
+    """C2m's and C5m's statistics of one group from their definition: strata between the
+    distinct quintiles of softmax robustness (np.quantile), the strata holding Bayesian and
+    reference rows both; the Bayesian-weighted mean difference, and the difference of
+    scipy's Spearman rho of the two sides on those strata."""
+    from scipy.stats import spearmanr
+
+    keep = ~(np.isnan(group["explanation_robustness"]) | np.isnan(group["softmax_robustness"]))
+    lrp, soft = group["explanation_robustness"][keep], group["softmax_robustness"][keep]
+    ref = group["reference"][keep]
+    if not len(lrp):
+        return np.nan, np.nan
+    edges = np.unique(np.quantile(soft, np.linspace(0, 1, 6)))
+    stratum = np.searchsorted(edges[1:-1], soft, side="right")
+    shared = np.intersect1d(stratum[ref], stratum[~ref])
+    total, weight = 0.0, 0
+    for s in shared:
+        bayes, det = lrp[(stratum == s) & ~ref], lrp[(stratum == s) & ref]
+        total, weight = total + len(bayes) * (bayes.mean() - det.mean()), weight + len(bayes)
+    inside = np.isin(stratum, shared)
+
+    def rho(side):
+        a, b = lrp[inside & side], soft[inside & side]
+        return spearmanr(a, b).statistic if len(a) >= 3 and np.ptp(a) and np.ptp(b) else np.nan
+
+    return (total / weight if weight else np.nan), rho(~ref) - rho(ref)
+
+
+def test_matched_statistics_are_their_per_group_definitions():
+    # The one-pass strata (claims C2m, C5m) against the definition, group by group: ties
+    # (strata merge), NaNs, groups without a shared stratum or without reference rows.
+    from bayeslrp.claims import _matched_difference, _matched_rho_difference
+
+    rng = np.random.default_rng(11)
+    for trial in range(300):
+        n = int(rng.integers(1, 80))
+        rows = {
+            "group": rng.integers(0, int(rng.integers(1, 5)), n) * 3,  # codes need not be 0..G-1
+            "explanation_robustness": rng.random(n).round(1),
+            "softmax_robustness": rng.random(n).round(int(rng.integers(1, 3))),
+            "reference": rng.random(n) < rng.uniform(0, 1),
+        }
+        rows["softmax_robustness"][rng.random(n) < 0.1] = np.nan
+        rows["explanation_robustness"][rng.random(n) < 0.1] = np.nan
+        expected = np.array([_matched_reference({k: v[rows["group"] == g] for k, v in rows.items()})
+                             for g in np.unique(rows["group"])])  # fmt: skip
+        for got, column in ((_matched_difference(rows), 0), (_matched_rho_difference(rows), 1)):
+            values = expected[:, column][~np.isnan(expected[:, column])]
+            want = values.mean() if len(values) else np.nan
+            assert got == pytest.approx(want, abs=1e-12, nan_ok=True), (trial, column)

@@ -97,36 +97,6 @@ def _iqr(values: np.ndarray) -> float:
     return float(q75 - q25)
 
 
-def average_ranks(values: np.ndarray) -> np.ndarray:
-    """1-based ranks with ties given their average rank: scipy.stats.rankdata(values)
-    (tests/test_claims.py compares them), without its per-call overhead, which dominated
-    the bootstrap (tens of thousands of small correlations per claims table)."""
-    order = np.argsort(values, kind="mergesort")
-    ordered = values[order]
-    first = np.empty(len(values), dtype=bool)  # first of each run of ties
-    first[0], first[1:] = True, ordered[1:] != ordered[:-1]
-    run = np.cumsum(first) - 1
-    starts = np.append(np.flatnonzero(first), len(values))  # (np.r_ cost more than the rest)
-    ranks = np.empty(len(values))
-    ranks[order] = 0.5 * (starts[run] + starts[run + 1] + 1)  # mean of ranks start+1..end
-    return ranks
-
-
-def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    keep = ~(np.isnan(a) | np.isnan(b))
-    a, b = a[keep], b[keep]
-    if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
-        return float("nan")  # undefined: too few rows or a constant column
-    return _pearson(average_ranks(a), average_ranks(b))
-
-
-def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    """np.corrcoef(a, b)[0, 1] without its per-call overhead (a third of the bootstrap's
-    time went there); tests/test_claims.py compares them."""
-    a, b = a - a.mean(), b - b.mean()
-    return float(np.clip(a @ b / np.sqrt((a @ a) * (b @ b)), -1.0, 1.0))
-
-
 def _nanmean(values) -> float:
     values = np.asarray(values, dtype=float)
     return float(np.nanmean(values)) if len(values) and not np.isnan(values).all() else np.nan
@@ -144,18 +114,17 @@ def _per_group(rows: dict, statistic: Callable[[dict], float], mask=None) -> flo
                      if len(part)])  # fmt: skip
 
 
-def _grouped_spearman(rows: dict, a_key: str, b_key: str) -> float:
-    """_per_group(rows, lambda g: _spearman(g[a_key], g[b_key])) for every group in one
-    pass: sums by group (np.bincount) instead of a call per group per bootstrap replicate
-    (the claims' correlations ran ~40 groups x 1,000 replicates x slices). Equal to the
-    per-group form to rounding (tests/test_claims.py)."""
-    a, b, group = rows[a_key], rows[b_key], rows["group"]
+def _spearman_by_group(a: np.ndarray, b: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
+    """Spearman's rho of `a` and `b` inside each group (codes 0..size-1) in one pass: sums
+    by group (np.bincount) instead of a call per group per bootstrap replicate (the claims'
+    correlations ran ~40 groups x 1,000 replicates x slices). NaN rows are dropped; a group
+    with fewer than 3 rows or a constant column is NaN (undefined)."""
+    rho = np.full(size, np.nan)
     keep = ~(np.isnan(a) | np.isnan(b))
     a, b, group = a[keep], b[keep], group[keep]
     if not len(a):
-        return float("nan")
-    group = np.unique(group, return_inverse=True)[1]
-    count = np.bincount(group).astype(float)
+        return rho
+    count = np.bincount(group, minlength=size).astype(float)
 
     def centred_ranks(values):
         order = np.lexsort((values, group))  # by group, then value
@@ -164,18 +133,35 @@ def _grouped_spearman(rows: dict, a_key: str, b_key: str) -> float:
         first[0], first[1:] = True, (v[1:] != v[:-1]) | (g[1:] != g[:-1])
         run = np.cumsum(first) - 1
         starts = np.append(np.flatnonzero(first), len(v))
-        group_start = np.searchsorted(g, g)  # first position of each row's group
         ranks = np.empty(len(v))
-        ranks[order] = 0.5 * (starts[run] + starts[run + 1] + 1) - group_start
-        return ranks - (np.bincount(group, ranks) / count)[group]
+        # average ranks; their offset within the group does not matter once centred
+        ranks[order] = 0.5 * (starts[run] + starts[run + 1] + 1)
+        return ranks - np.bincount(group, ranks, size)[group] / count[group]
 
     ra, rb = centred_ranks(a), centred_ranks(b)
-    saa, sbb = np.bincount(group, ra * ra), np.bincount(group, rb * rb)
-    sab = np.bincount(group, ra * rb)
-    # undefined (NaN, left out of the mean) with fewer than 3 rows or a constant column
+    saa, sbb = np.bincount(group, ra * ra, size), np.bincount(group, rb * rb, size)
+    sab = np.bincount(group, ra * rb, size)
     defined = (count >= 3) & (saa > 0) & (sbb > 0)
-    rho = np.clip(sab[defined] / np.sqrt(saa[defined] * sbb[defined]), -1.0, 1.0)
-    return float(rho.mean()) if len(rho) else float("nan")
+    rho[defined] = np.clip(sab[defined] / np.sqrt(saa[defined] * sbb[defined]), -1.0, 1.0)
+    return rho
+
+
+def _defined_mean(values: np.ndarray) -> float:
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def _group_codes(rows: dict) -> tuple[np.ndarray, int]:
+    """The rows' groups as codes 0..size-1 (ascending group), and size."""
+    codes = np.unique(rows["group"], return_inverse=True)[1]
+    return codes, int(codes.max()) + 1 if len(codes) else 0
+
+
+def _grouped_spearman(rows: dict, a_key: str, b_key: str) -> float:
+    """The mean over groups (GROUP_KEYS) of Spearman's rho of two columns inside each group,
+    undefined groups left out; scipy's per group to rounding (tests/test_claims.py)."""
+    group, size = _group_codes(rows)
+    return _defined_mean(_spearman_by_group(rows[a_key], rows[b_key], group, size))
 
 
 def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -400,66 +386,75 @@ def _with_det(frame, bayes_rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else bayes_rows.iloc[:0]
 
 
-def _strata(softmax: np.ndarray) -> np.ndarray:
-    """Each value's stratum: MATCHED_STRATA quantile bins of `softmax` (fewer where values
-    tie)."""
-    edges = np.unique(_quantiles(softmax, np.linspace(0, 1, MATCHED_STRATA + 1)))
-    return np.searchsorted(edges[1:-1], softmax, side="right")
-
-
-def _quantiles(values: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """np.quantile(values, q) (its default, linear interpolation) without its per-call
-    overhead, which the bootstrap pays hundreds of thousands of times; tests/test_claims.py
-    compares them."""
-    ordered = np.sort(values)
-    position = q * (len(ordered) - 1)
+def _shared_strata(rows: dict) -> dict:
+    """The rows with both LRP and softmax robustness defined that lie in a stratum (of their
+    group's softmax robustness, `_strata`) holding Bayesian and reference rows both, for
+    every group in one pass: `group` (codes 0..size-1), `cell` (group x stratum), `size`,
+    `reference`, `lrp`, `softmax`. A group's strata: MATCHED_STRATA bins between the distinct
+    quantiles of its softmax robustness (fewer where values tie); tests/test_claims.py
+    checks them against np.quantile, np.unique and np.searchsorted per group."""
+    lrp, softmax = rows["explanation_robustness"], rows["softmax_robustness"]
+    group, size = _group_codes(rows)
+    defined = ~(np.isnan(lrp) | np.isnan(softmax))
+    group, lrp, softmax = group[defined], lrp[defined], softmax[defined]
+    reference = rows["reference"][defined]
+    count = np.bincount(group, minlength=size)
+    ordered = softmax[np.lexsort((softmax, group))]  # by group, then value
+    start = np.cumsum(count) - count
+    # np.quantile per group (linear): MATCHED_STRATA + 1 edges, numpy's formula term for
+    # term so that the edges are the same bits
+    position = np.linspace(0, 1, MATCHED_STRATA + 1)[None, :] * (count[:, None] - 1)
     low = np.floor(position).astype(int)
-    high = np.minimum(low + 1, len(ordered) - 1)
-    t, a, b = position - low, ordered[low], ordered[high]
-    # numpy's interpolation, term for term, so that the values are the same bits
-    return np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)
+    high = np.minimum(low + 1, count[:, None] - 1)
+    t = position - low
+    last = max(len(ordered) - 1, 0)  # groups without rows index anything; never read
+    a = ordered[np.clip(start[:, None] + low, 0, last)] if len(ordered) else position
+    b = ordered[np.clip(start[:, None] + high, 0, last)] if len(ordered) else position
+    edges = np.sort(np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t), axis=1)
+    # np.unique(edges)[1:-1]: each distinct value once, not the smallest or largest
+    inner = np.ones(edges.shape, dtype=bool)
+    inner[:, 1:] = edges[:, 1:] != edges[:, :-1]
+    inner &= (edges != edges[:, :1]) & (edges != edges[:, -1:])
+    # searchsorted(inner edges, value, side="right"): the inner edges <= value
+    stratum = ((edges[group] <= softmax[:, None]) & inner[group]).sum(axis=1)
+    cell = group * (MATCHED_STRATA + 1) + stratum
+    cells = size * (MATCHED_STRATA + 1)
+    shared = (np.bincount(cell, reference, cells) > 0) & (np.bincount(cell, ~reference, cells) > 0)
+    keep = shared[cell]
+    return {"group": group[keep], "cell": cell[keep], "size": size,
+            "reference": reference[keep], "lrp": lrp[keep], "softmax": softmax[keep]}  # fmt: skip
 
 
-def _shared_strata(group: dict) -> dict:
-    """The rows of `group` with both LRP and softmax robustness defined, in strata that hold
-    Bayesian and reference rows both, with their stratum in `stratum`."""
-    keep = ~(np.isnan(group["explanation_robustness"]) | np.isnan(group["softmax_robustness"]))
-    group = _take(group, keep)
-    if not len(group["reference"]):
-        group["stratum"] = np.zeros(0, dtype=int)
-        return group
-    stratum = _strata(group["softmax_robustness"])
-    shared = np.intersect1d(stratum[group["reference"]], stratum[~group["reference"]])
-    keep = np.isin(stratum, shared)
-    group = _take(group, keep)
-    group["stratum"] = stratum[keep]
-    return group
-
-
-def _matched_difference(group: dict) -> float:
+def _matched_difference(rows: dict) -> float:
     """Bayesian minus deterministic mean LRP robustness within strata of softmax robustness,
     weighted by the Bayesian points per stratum: the deterministic net reweighted to the
-    Bayesian net's distribution of attack effect (coarsened exact matching)."""
-    group = _shared_strata(group)
-    total, weight = 0.0, 0
-    for stratum in np.unique(group["stratum"]):
-        inside = group["stratum"] == stratum
-        bayes = group["explanation_robustness"][inside & ~group["reference"]]
-        det = group["explanation_robustness"][inside & group["reference"]]
-        total += len(bayes) * (bayes.mean() - det.mean())
-        weight += len(bayes)
-    return total / weight if weight else float("nan")
+    Bayesian net's distribution of attack effect (coarsened exact matching). Mean over
+    groups (GROUP_KEYS), each group one Bayesian net beside its reference."""
+    shared = _shared_strata(rows)
+    cells = shared["size"] * (MATCHED_STRATA + 1)
+    cell, reference, lrp = shared["cell"], shared["reference"], shared["lrp"]
+    bayes_n = np.bincount(cell, ~reference, cells)
+    det_n = np.bincount(cell, reference, cells)
+    filled = bayes_n > 0  # a shared stratum holds both
+    difference = np.zeros(cells)
+    bayes_sum = np.bincount(cell, lrp * ~reference, cells)
+    det_sum = np.bincount(cell, lrp * reference, cells)
+    difference[filled] = bayes_sum[filled] / bayes_n[filled] - det_sum[filled] / det_n[filled]
+    owner = np.arange(cells) // (MATCHED_STRATA + 1)
+    total = np.bincount(owner, bayes_n * difference, shared["size"])
+    weight = np.bincount(owner, bayes_n, shared["size"])
+    return _defined_mean(np.where(weight > 0, total / np.where(weight > 0, weight, 1), np.nan))
 
 
-def _matched_rho_difference(group: dict) -> float:
+def _matched_rho_difference(rows: dict) -> float:
     """Spearman(LRP, softmax robustness) of the Bayesian net minus the deterministic net's,
     both on the strata of softmax robustness they share (the same range of attack effect:
-    a correlation over a narrower range is weaker for that reason alone)."""
-    group = _shared_strata(group)
-    ref = group["reference"]
-    rho = [_spearman(group["explanation_robustness"][side], group["softmax_robustness"][side])
-           for side in (~ref, ref)]  # fmt: skip
-    return rho[0] - rho[1]
+    a correlation over a narrower range is weaker for that reason alone). Mean over
+    groups."""
+    shared = _shared_strata(rows)
+    side = 2 * shared["group"] + shared["reference"]  # Bayesian 2g, reference 2g + 1
+    rho = _spearman_by_group(shared["lrp"], shared["softmax"], side, 2 * shared["size"])
+    return _defined_mean(rho[0::2] - rho[1::2])
 
 
 def _c2m_select(frame, s):
@@ -494,7 +489,7 @@ CLAIMS = [
         "within quintiles of softmax robustness (the attack's effect on the prediction) "
         "pooled over both nets, weighted by the Bayesian points per stratum, within each "
         "(dataset, attack, architecture, inference) group, averaged over groups",
-        _c2m_select, lambda rows: _per_group(rows, _matched_difference), "c2m_min", "above",
+        _c2m_select, _matched_difference, "c2m_min", "above",
         "bootstrap", "needs a Bayesian net and the det net of its architecture with "
         "overlapping softmax robustness",
     ),
@@ -549,7 +544,7 @@ CLAIMS = [
         "(largest n) minus the det net's, both on the quintiles of softmax robustness they "
         "share, within each (dataset, attack, architecture, inference) group, averaged over "
         "groups",
-        _c5m_select, lambda rows: _per_group(rows, _matched_rho_difference), "c5m_min", "above",
+        _c5m_select, _matched_rho_difference, "c5m_min", "above",
         "bootstrap", "needs a Bayesian net and the det net of its architecture with "
         "overlapping softmax robustness",
     ),
