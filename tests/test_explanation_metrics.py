@@ -103,3 +103,22 @@ def test_the_mean_over_samples_skips_samples_whose_score_is_undefined():
     per_sample = torch.stack([spearman(c, a) for c, a in zip(clean, adversarial, strict=True)])
     assert means["spearman"][0].item() == pytest.approx(per_sample[0, 0].item())
     assert torch.allclose(means["spearman"][1:], per_sample[:, 1:].mean(0))
+
+
+@pytest.mark.filterwarnings("ignore:One or more sample arguments is too small")
+def test_kendall_is_scipys_kendalltau_bit_for_bit():
+    # The batched Knight's algorithm against scipy per point: ties in one heatmap, the other
+    # or both, sizes off a power of two, a single pixel and a constant heatmap.
+    from scipy.stats import kendalltau
+
+    generator = torch.Generator().manual_seed(8)
+    for pixels in (1, 2, 3, 7, 64, 100, 784):
+        clean = torch.randint(0, 5, (30, pixels), generator=generator).double()
+        adversarial = torch.randn(30, pixels, generator=generator, dtype=torch.float64)
+        adversarial[10:20] = torch.randint(0, 3, (10, pixels), generator=generator).double()
+        adversarial[20:] = clean[20:] + 0.1 * adversarial[20:].round()
+        clean[0] = 1.0
+        got = kendall(clean, adversarial).numpy()
+        expected = [kendalltau(c, a).statistic for c, a in zip(clean.numpy(), adversarial.numpy(),
+                                                                  strict=True)]  # fmt: skip
+        np.testing.assert_array_equal(got, np.array(expected), err_msg=f"{pixels} pixels")
