@@ -388,7 +388,7 @@ def _with_det(frame, bayes_rows: pd.DataFrame) -> pd.DataFrame:
 
 def _shared_strata(rows: dict) -> dict:
     """The rows with both LRP and softmax robustness defined that lie in a stratum (of their
-    group's softmax robustness, `_strata`) holding Bayesian and reference rows both, for
+    group's softmax robustness) holding Bayesian and reference rows both, for
     every group in one pass: `group` (codes 0..size-1), `cell` (group x stratum), `size`,
     `reference`, `lrp`, `softmax`. A group's strata: MATCHED_STRATA bins between the distinct
     quantiles of its softmax robustness (fewer where values tie); tests/test_claims.py
