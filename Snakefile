@@ -32,6 +32,7 @@ rule tables:
         rules.flag_masking.output,
         rules.describe_settings.output,
         rules.summarise_robustness.output,
+        rules.gate_posteriors.output,
         rules.evaluate_claims.output,
         rules.summarise_geometry.output,
         rules.summarise_stability.output,

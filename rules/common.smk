@@ -47,6 +47,14 @@ if str(PROJECT / "src") not in os.getenv("PYTHONPATH", "").split(os.pathsep):
         )
     )
 
+from snakemake.scheduling.job_scheduler import JobScheduler
+
+from bayeslrp.scheduling import coalesce_reevaluations
+
+# Snakemake's job-rate limiter re-arms a scheduling round every second per finished job
+# (bayeslrp/scheduling.py): at most one pending, or the scheduler takes a core.
+coalesce_reevaluations(JobScheduler)
+
 from bayeslrp.architectures import (
     ARCHITECTURES,
     LEARNABLE_LAYERS,

@@ -11,7 +11,8 @@ from bayeslrp.names import ANALYSIS_SECTIONS
 
 pytestmark = pytest.mark.workflow
 # Rules that collect every model's results: any change upstream reruns them.
-AGGREGATES = {"build_tables", "describe_settings", "summarise_robustness", "evaluate_claims",
+AGGREGATES = {"build_tables", "describe_settings", "summarise_robustness", "gate_posteriors",
+              "evaluate_claims",
               "write_summary", "plot_heatmaps", "plot_model_robustness", "plot_diagnostics",
               "plot_convergence", "plot_claims", "plot_heatmap_uncertainty",
               "plot_epsilon_sweep", "plot_explanation_attack", "flag_masking",

@@ -1,5 +1,5 @@
 """The claims: statistics, bootstrap intervals and verdicts, flagged where a posterior they
-rest on failed its gates (convergence, accuracy beside its twin); LRP against baselines."""
+rest on failed its gates (gate_posteriors); LRP against baselines."""
 
 import pandas as pd
 
@@ -10,7 +10,6 @@ from bayeslrp.claims import (
     claims_by_explainer,
     claims_table,
 )
-from bayeslrp.gates import posterior_gates
 from bayeslrp.runtime import configure_logging, job
 
 snakemake = job(globals())  # injected by Snakemake, or built for a target when run by hand
@@ -18,18 +17,13 @@ log = configure_logging(snakemake)
 settings = snakemake.params.claims
 
 robustness = pd.read_csv(snakemake.input.robustness)
-gates = posterior_gates(pd.read_csv(snakemake.input.posterior),
-                        pd.read_csv(snakemake.input.accuracy), settings["gates"])  # fmt: skip
-for row in gates[~gates["passed"]].itertuples():
-    log.warning("%s %s_%s seed %s failed its gates: %s", row.dataset, row.arch, row.inference,
-                row.seed, row.reason)  # fmt: skip
+gates = pd.read_csv(snakemake.input.gates)
 breakdown = claims_breakdown(robustness, settings, gates, workers=snakemake.threads)
 claims = claims_table(breakdown)
 for row in claims.itertuples():
     log.info("%s %s: %.3f [%.3f, %.3f] -> %s (perturbed only: %s)", row.claim, row.statement,
              row.value, row.ci_low, row.ci_high, row.verdict, row.verdict_perturbed)  # fmt: skip
 comparison = baseline_comparison(robustness, pd.read_csv(snakemake.input.baselines))
-io.save_csv(gates, snakemake.output.gates)
 io.save_csv(breakdown, snakemake.output.breakdown)
 io.save_csv(claims, snakemake.output.claims)
 io.save_csv(comparison, snakemake.output.comparison)
