@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import itertools
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import torch
-from matplotlib import colormaps
+from matplotlib import colormaps, pyplot
 from matplotlib.colors import to_hex
 from plotnine import (
     aes,
@@ -93,10 +94,17 @@ def _k_label(frame: pd.DataFrame) -> pd.Categorical:
 
 
 def save(plot: ggplot, *paths: str, dpi: int = 150) -> None:
-    """Write a figure to each path (format from the extension), atomically."""
-    for path in paths:
-        with atomic_path(path) as tmp:
-            plot.save(tmp, format=path.rsplit(".", 1)[1], dpi=dpi, verbose=False)
+    """Write a figure to each path (format from the extension), atomically. Drawn once for
+    all paths: plotnine's `save` draws the plot anew for every file, and drawing is most
+    of a figure's time (a PNG is byte for byte plotnine's, tests/test_figures.py)."""
+    view = plot.save_helper(dpi=dpi, verbose=False)
+    try:
+        with matplotlib.rc_context(plot.theme.rcParams):
+            for path in paths:
+                with atomic_path(path) as tmp:
+                    view.figure.savefig(tmp, format=path.rsplit(".", 1)[1], dpi=dpi)
+    finally:
+        pyplot.close(view.figure)
 
 
 # --- heatmaps -----------------------------------------------------------------------------
