@@ -120,6 +120,18 @@ def imported_modules(name):
     return frozenset(found)
 
 
+def beside_others(most):
+    """Threads of a job on the run's critical path that should start while others still
+    run (the claims): half the local cores, at least 1, at most `most`. A job that asks
+    for every core waits until all are free at once, which near the end of a run is when
+    everything else is done; unknown cores (a cluster run without --cores): `most`."""
+    try:
+        cores = workflow.cores
+    except WorkflowError:
+        return most
+    return max(1, min(most, cores // 2))
+
+
 def package_modules(*names):
     """Package modules a rule depends on, so that editing one reruns exactly that rule —
     `names` and every module they import, transitively (derived from the imports, so the

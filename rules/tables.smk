@@ -173,6 +173,7 @@ rule gate_posteriors:
         "logs/gate_posteriors/gate_posteriors.log",
     benchmark:
         "results/benchmarks/gate_posteriors/gate_posteriors.tsv"
+    priority: 1  # the claims wait for it
     # seconds of work: on a cluster it runs on the submitting node, not as a job
     localrule: True
     conda:
@@ -218,11 +219,14 @@ rule evaluate_claims:
         "logs/evaluate_claims/evaluate_claims.log",
     benchmark:
         "results/benchmarks/evaluate_claims/evaluate_claims.tsv"
+    # The run's last long job: first among the ready, beside the figures (on 2 cores, a
+    # 2-thread job started only once every other job had finished).
+    priority: 1
     # seconds of work: on a cluster it runs on the submitting node, not as a job
     localrule: True
     conda:
         "../envs/results.yaml"
-    threads: 4  # the breakdown's slices bootstrap in parallel (fewer where fewer cores)
+    threads: beside_others(4)  # the breakdown's slices bootstrap in parallel
     resources:
         mem_mb=2000,
         runtime=20,
