@@ -11,11 +11,17 @@ import sys
 import numpy as np
 import torch
 
+from bayeslrp.deferred_dynamo import defer_dynamo_import
+
 
 def job(namespace: dict):
     """The job's `snakemake` object: the one Snakemake injects into a script's globals,
     or, for a script run by hand (`python workflow_scripts/<script>.py TARGET`), one built
-    from the workflow for the job that writes TARGET (see `bayeslrp.mock`)."""
+    from the workflow for the job that writes TARGET (see `bayeslrp.mock`).
+
+    Every script calls it first, so it also keeps `torch.func` from importing
+    `torch._dynamo` (1.6 s a job; see `bayeslrp.deferred_dynamo`)."""
+    defer_dynamo_import()
     if "snakemake" in namespace:
         return namespace["snakemake"]
     # Imported by name: a job never runs this, and the rules' code inputs (derived from the
@@ -70,8 +76,27 @@ def seed_everything(seed: int) -> torch.Generator:
     torch.manual_seed(seed)
     # cuBLAS is only deterministic with a fixed workspace; must be set before first use.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    use_deterministic_kernels()
     return torch.Generator().manual_seed(seed)
+
+
+def use_deterministic_kernels() -> None:
+    """`torch.use_deterministic_algorithms(True, warn_only=True)` without its import of
+    `torch._inductor`.
+
+    The public call imports `torch._inductor.config` to set a flag that only
+    `torch.compile` reads; that import took 1.3 s of a 3.5 s attack job here (torch 2.14,
+    every job of the workflow pays it once). Nothing here compiles, so set the kernels'
+    flag alone, and inductor's too where something has already imported it.
+    """
+    set_flag = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if set_flag is None:  # a torch without the private setter: the public call, slower
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        return
+    set_flag(True, warn_only=True)
+    inductor_config = sys.modules.get("torch._inductor.config")
+    if inductor_config is not None:
+        inductor_config.deterministic = True
 
 
 # Posterior draws per vmap batch where a chunk setting is "auto": for an fc net or on a GPU,
