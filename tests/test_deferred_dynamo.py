@@ -69,6 +69,19 @@ def test_anything_else_gets_the_real_package():
     assert out == ["True", "True", "False"]
 
 
+def test_the_rest_of_compiled_autograd_comes_from_the_real_module():
+    out = run_fresh("""
+        import sys, torch
+        from bayeslrp.deferred_dynamo import defer_dynamo_import
+        defer_dynamo_import()
+        stand_in = torch._dynamo.compiled_autograd
+        reset = stand_in.reset  # not answered by the stand-in: imports the package
+        real = sys.modules["torch._dynamo.compiled_autograd"]
+        print(reset is real.reset, torch._dynamo is sys.modules["torch._dynamo"])
+    """)
+    assert out == ["True", "True"]
+
+
 def test_an_optimiser_step_imports_the_real_package_and_gradients_still_work():
     out = run_fresh("""
         import sys, torch

@@ -41,12 +41,22 @@ def _compiled_autograd_disabled():
         torch._C._dynamo.compiled_autograd.set_autograd_compiler(prior_compiler, prior_dynamic)
 
 
+class _DeferredCompiledAutograd:
+    """`torch._dynamo.compiled_autograd` with `_disable` alone answered here: anything
+    else a torch version asks for imports the real module and comes from it."""
+
+    _disable = staticmethod(_compiled_autograd_disabled)
+
+    def __getattr__(self, name: str):
+        return getattr(importlib.import_module(f"{PACKAGE}.compiled_autograd"), name)
+
+
 class _DeferredDynamo(types.ModuleType):
     """`torch._dynamo` until the real package is imported (see the module's docstring)."""
 
     def __getattr__(self, name: str):
         if name == "compiled_autograd" and PACKAGE not in sys.modules:
-            return types.SimpleNamespace(_disable=_compiled_autograd_disabled)
+            return _DeferredCompiledAutograd()
         # Importing the package sets torch._dynamo to the real module (the import system
         # binds a submodule to its parent), so this stand-in is asked once at most.
         return getattr(importlib.import_module(PACKAGE), name)
