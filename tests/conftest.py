@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,14 @@ def snakemake(
            "--configfile", str(config), *args]  # fmt: skip
     env = {**os.environ, "PYTHONHASHSEED": "0"} if slurm else local_env()
     return subprocess.run(cmd, capture_output=True, text=True, env=env)
+
+
+def run_fresh(code: str) -> str:
+    """stdout of `code` (dedented) run in a fresh interpreter: which modules are loaded,
+    and what importing them set, is process state."""
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    return result.stdout.strip()
 
 
 def local_env() -> dict:

@@ -3,9 +3,14 @@ gradients without importing the package, and anything that needs the package get
 
 Each test runs in a fresh interpreter: which modules are loaded is process state."""
 
-import subprocess
-import sys
 import textwrap
+
+from conftest import run_fresh
+
+
+def words(code: str) -> list[str]:
+    return run_fresh(code).split()
+
 
 GRADIENTS = """
     import sys, torch
@@ -29,26 +34,20 @@ GRADIENTS = """
 """
 
 
-def run_fresh(code: str) -> list[str]:
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
-                            capture_output=True, text=True, check=True)  # fmt: skip
-    return result.stdout.split()
-
-
 def test_torch_func_imports_dynamo_without_the_stand_in():
     # Why the stand-in exists; this fails once torch stops importing the package in
     # torch.func, and bayeslrp.deferred_dynamo can go.
-    assert run_fresh(GRADIENTS) == ["True", "True", "True"]
+    assert words(GRADIENTS) == ["True", "True", "True"]
 
 
 def test_torch_func_gradients_are_unchanged_and_dynamo_stays_unloaded():
     setup = "from bayeslrp.deferred_dynamo import defer_dynamo_import\n"
     code = setup + "assert defer_dynamo_import()\n" + textwrap.dedent(GRADIENTS)
-    assert run_fresh(code) == ["True", "True", "False"]
+    assert words(code) == ["True", "True", "False"]
 
 
 def test_a_job_gets_the_stand_in():
-    out = run_fresh("""
+    out = words("""
         import torch
         from bayeslrp.runtime import job
         job({"snakemake": None})
@@ -58,7 +57,7 @@ def test_a_job_gets_the_stand_in():
 
 
 def test_anything_else_gets_the_real_package():
-    out = run_fresh("""
+    out = words("""
         import sys, torch
         from bayeslrp.deferred_dynamo import defer_dynamo_import
         defer_dynamo_import()
@@ -70,7 +69,7 @@ def test_anything_else_gets_the_real_package():
 
 
 def test_the_rest_of_compiled_autograd_comes_from_the_real_module():
-    out = run_fresh("""
+    out = words("""
         import sys, torch
         from bayeslrp.deferred_dynamo import defer_dynamo_import
         defer_dynamo_import()
@@ -83,7 +82,7 @@ def test_the_rest_of_compiled_autograd_comes_from_the_real_module():
 
 
 def test_an_optimiser_step_imports_the_real_package_and_gradients_still_work():
-    out = run_fresh("""
+    out = words("""
         import sys, torch
         from torch.func import grad
         from bayeslrp.deferred_dynamo import defer_dynamo_import
@@ -101,7 +100,7 @@ def test_an_optimiser_step_imports_the_real_package_and_gradients_still_work():
 
 
 def test_compiled_autograd_is_off_inside_and_restored_after():
-    out = run_fresh("""
+    out = words("""
         import torch
         from bayeslrp.deferred_dynamo import _compiled_autograd_disabled
         hook = torch._C._dynamo.compiled_autograd

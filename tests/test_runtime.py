@@ -1,16 +1,8 @@
 """The process-level setup every job runs: seeding and deterministic kernels."""
 
-import subprocess
-import sys
 import textwrap
 
-
-def run_fresh(code: str) -> str:
-    """Run `code` in a fresh interpreter (module imports are process state) and return
-    its stdout."""
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
-                            capture_output=True, text=True, check=True)  # fmt: skip
-    return result.stdout.strip()
+from conftest import run_fresh
 
 
 def test_seeding_sets_the_same_kernel_flags_as_torchs_public_call_without_inductor():
