@@ -51,12 +51,16 @@ class _DeferredCompiledAutograd:
         return getattr(importlib.import_module(f"{PACKAGE}.compiled_autograd"), name)
 
 
+# One for every torch.func call (each asks for torch._dynamo.compiled_autograd).
+_COMPILED_AUTOGRAD = _DeferredCompiledAutograd()
+
+
 class _DeferredDynamo(types.ModuleType):
     """`torch._dynamo` until the real package is imported (see the module's docstring)."""
 
     def __getattr__(self, name: str):
         if name == "compiled_autograd" and PACKAGE not in sys.modules:
-            return _DeferredCompiledAutograd()
+            return _COMPILED_AUTOGRAD
         # Importing the package sets torch._dynamo to the real module (the import system
         # binds a submodule to its parent), so this stand-in is asked once at most.
         return getattr(importlib.import_module(PACKAGE), name)
